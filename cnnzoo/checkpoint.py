@@ -1,0 +1,167 @@
+"""Reading and writing weights: plain state_dicts (cnnzoo's or torchvision's) and cnnzoo
+checkpoints, always with ``weights_only=True`` and always written atomically."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from .errors import CheckpointError
+
+__all__ = [
+    "CHECKPOINT_FORMAT",
+    "Checkpoint",
+    "apply_state_dict",
+    "atomic_write",
+    "read_checkpoint",
+    "save_checkpoint",
+]
+
+#: The ``format`` key of a checkpoint that cnnzoo wrote.
+CHECKPOINT_FORMAT = "cnnzoo.checkpoint/1"
+
+
+@dataclass
+class Checkpoint:
+    """What a weights file holds. ``model`` is ``None`` for a bare state_dict."""
+
+    state_dict: dict[str, torch.Tensor]
+    model: str | None = None
+    model_kwargs: dict[str, Any] = field(default_factory=dict)
+    #: Everything else a cnnzoo checkpoint carries (labels, preprocessing, epoch, metrics, ...).
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def read_checkpoint(path: str | PathLike[str]) -> Checkpoint:
+    """Read ``path`` safely (``weights_only=True``) as a state_dict or a cnnzoo checkpoint.
+
+    Raises:
+        CheckpointError: the file is missing, unreadable, damaged, or holds no state_dict.
+    """
+    p = Path(path)
+    if not p.is_file():
+        what = "is a directory" if p.is_dir() else "does not exist"
+        raise CheckpointError(f"weights file {str(p)!r} {what}")
+    try:
+        obj = torch.load(p, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CheckpointError(
+            f"cannot read weights file {str(p)!r}: it is damaged or not a PyTorch file "
+            f"saved with torch.save ({first})"
+        ) from exc
+    if isinstance(obj, Mapping) and obj.get("format") == CHECKPOINT_FORMAT:
+        sd = obj.get("state_dict")
+        if not isinstance(sd, Mapping):
+            raise CheckpointError(f"cnnzoo checkpoint {str(p)!r} has no state_dict")
+        extra = {
+            k: v
+            for k, v in obj.items()
+            if k not in ("format", "state_dict", "model", "model_kwargs")
+        }
+        return Checkpoint(dict(sd), obj.get("model"), dict(obj.get("model_kwargs") or {}), extra)
+    if isinstance(obj, Mapping) and "state_dict" in obj and isinstance(obj["state_dict"], Mapping):
+        obj = obj["state_dict"]  # the common {"state_dict": ..., "epoch": ...} layout
+    if not isinstance(obj, Mapping) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
+        raise CheckpointError(
+            f"weights file {str(p)!r} holds a {type(obj).__name__}, not a state_dict of tensors; "
+            "save weights with torch.save(model.state_dict(), path)"
+        )
+    return Checkpoint(dict(obj))
+
+
+def _listing(keys: list[str], limit: int = 3) -> str:
+    shown = ", ".join(keys[:limit])
+    return shown + (f" (and {len(keys) - limit} more)" if len(keys) > limit else "")
+
+
+def apply_state_dict(
+    model: nn.Module, state_dict: Mapping[str, torch.Tensor], *, source: str
+) -> None:
+    """Load ``state_dict`` into ``model`` strictly, or explain in one message why it does not fit.
+
+    Raises:
+        CheckpointError: naming the first missing and unexpected keys and mismatched shapes.
+    """
+    own = model.state_dict()
+    missing = [k for k in own if k not in state_dict]
+    unexpected = [k for k in state_dict if k not in own]
+    mismatched = [
+        f"{k} (file {list(state_dict[k].shape)}, model {list(own[k].shape)})"
+        for k in own
+        if k in state_dict and tuple(state_dict[k].shape) != tuple(own[k].shape)
+    ]
+    if missing or unexpected or mismatched:
+        name = getattr(model, "model_name", type(model).__name__)
+        problems = []
+        if missing:
+            problems.append(f"missing keys: {_listing(missing)}")
+        if unexpected:
+            problems.append(f"unexpected keys: {_listing(unexpected)}")
+        if mismatched:
+            problems.append(f"shape mismatch: {_listing(mismatched)}")
+        hint = (
+            "it was saved with another num_classes or in_chans"
+            if mismatched and not missing and not unexpected
+            else "it was saved from another architecture"
+        )
+        raise CheckpointError(
+            f"weights file {source!r} does not fit {name}: {'; '.join(problems)}. Probably {hint}."
+        )
+    model.load_state_dict(state_dict, strict=True)
+
+
+def atomic_write(path: str | PathLike[str], write: Any) -> Path:
+    """Call ``write(tmp_path)`` and move the result to ``path`` only if it succeeded.
+
+    The temporary file sits in the target's directory, so the final rename is atomic and a
+    failure leaves neither a partial file nor a changed old one behind.
+
+    Raises:
+        FileNotFoundError / PermissionError: the directory is missing or not writable, with a
+            message naming it.
+    """
+    target = Path(path)
+    directory = target.parent if str(target.parent) else Path(".")
+    if not directory.is_dir():
+        raise FileNotFoundError(f"directory {str(directory)!r} does not exist; create it first")
+    if not os.access(directory, os.W_OK):
+        raise PermissionError(f"directory {str(directory)!r} is not writable")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def save_checkpoint(
+    path: str | PathLike[str],
+    model: nn.Module,
+    *,
+    model_name: str,
+    model_kwargs: Mapping[str, Any] | None = None,
+    **extra: Any,
+) -> Path:
+    """Write a cnnzoo checkpoint atomically; :func:`cnnzoo.create` reads it back with
+    ``weights=path``. ``extra`` must hold only what ``weights_only=True`` can load (tensors,
+    numbers, strings, lists, dicts)."""
+    payload = {
+        "format": CHECKPOINT_FORMAT,
+        "model": model_name,
+        "model_kwargs": dict(model_kwargs or {}),
+        "state_dict": model.state_dict(),
+        **extra,
+    }
+    return atomic_write(path, lambda tmp: torch.save(payload, tmp))

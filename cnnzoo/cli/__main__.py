@@ -1,0 +1,5 @@
+"""``python -m cnnzoo.cli`` is the ``cnnzoo`` command."""
+
+from . import main
+
+raise SystemExit(main())

@@ -1,0 +1,46 @@
+"""The exceptions cnnzoo raises.
+
+Every error is a :class:`CnnzooError`, and also the built-in type a Python user would expect
+(`ValueError` for a bad value, `TypeError` for a bad keyword), so both
+``except cnnzoo.CnnzooError`` and ``except ValueError`` work.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CheckpointError",
+    "CnnzooError",
+    "DuplicateModelError",
+    "InputShapeError",
+    "InvalidArgumentError",
+    "UnknownArgumentError",
+    "UnknownModelError",
+]
+
+
+class CnnzooError(Exception):
+    """Base class of every error cnnzoo raises on purpose."""
+
+
+class UnknownModelError(CnnzooError, ValueError):
+    """A model name that is not registered."""
+
+
+class DuplicateModelError(CnnzooError, ValueError):
+    """A model name (or alias) registered twice without ``overwrite=True``."""
+
+
+class UnknownArgumentError(CnnzooError, TypeError):
+    """A keyword argument the model's builder does not take."""
+
+
+class InvalidArgumentError(CnnzooError, ValueError):
+    """A keyword argument with a value out of its range (``num_classes=0``, ...)."""
+
+
+class InputShapeError(CnnzooError, ValueError):
+    """An input tensor whose shape the model cannot take."""
+
+
+class CheckpointError(CnnzooError, ValueError):
+    """A weights file that is missing, damaged, or made for another model."""

@@ -1,0 +1,407 @@
+"""Model registry and factory: names, aliases, cards and the errors about them.
+
+Model files only declare (``@register_model(...)`` on a builder); this module knows every name.
+Names are matched without regard to case, ``-`` or ``_``: ``LeNet-5``, ``lenet5`` and
+``lenet_5`` are one model. A name or alias registered twice raises unless ``overwrite=True``.
+Third-party packages register through the entry-point group ``cnnzoo.models``; those are loaded
+the first time a name is not found (and by :func:`list_models`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import inspect
+import re
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from importlib import metadata
+from os import PathLike
+from typing import Any, TypeVar
+
+from .errors import DuplicateModelError, UnknownArgumentError, UnknownModelError
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "ModelCard",
+    "Source",
+    "create",
+    "get_builder",
+    "list_families",
+    "list_models",
+    "model_info",
+    "register_model",
+    "resolve_name",
+]
+
+ENTRY_POINT_GROUP = "cnnzoo.models"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where an architecture comes from: a paper, a course document, or both."""
+
+    citation: str
+    url: str | None = None
+    #: The course document (and section or figure) that draws this model, if any.
+    document: str | None = None
+
+    def __str__(self) -> str:
+        parts = [self.citation]
+        if self.url:
+            parts.append(self.url)
+        if self.document:
+            parts.append(f"course {self.document}")
+        return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class _Entry:
+    name: str
+    builder: Callable[..., Any]
+    family: str
+    description: str
+    source: Source | None
+    input_size: tuple[int, ...]
+    num_classes: int | None
+    aliases: tuple[str, ...]
+    labels: tuple[tuple[int, tuple[str, ...]], ...]
+    mean: tuple[float, ...] | None
+    std: tuple[float, ...] | None
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """Everything known about a registered model at its default settings.
+
+    ``num_params`` and ``mult_adds`` are measured (torchinfo, batch 1, default input), not typed
+    in: cnnzoo ships them in a generated file that a test recomputes, and measures any model that
+    file does not know.
+    """
+
+    name: str
+    aliases: tuple[str, ...]
+    family: str
+    description: str
+    source: Source | None
+    #: Default input of one sample, (C, H, W).
+    input_size: tuple[int, ...]
+    #: Default number of classes; ``None`` for a building block (the inception module).
+    num_classes: int | None
+    #: Labels of the default classes, where the source names them.
+    class_labels: tuple[str, ...] | None
+    #: Per-channel normalisation the model expects, where the source says.
+    mean: tuple[float, ...] | None
+    std: tuple[float, ...] | None
+    num_params: int
+    mult_adds: int
+    #: Output of one sample at the default input.
+    output_size: tuple[int, ...]
+    #: Every class count the source names labels for.
+    known_labels: tuple[tuple[int, tuple[str, ...]], ...] = field(default=(), repr=False)
+
+    @property
+    def is_classifier(self) -> bool:
+        return self.num_classes is not None
+
+    def labels_for(self, num_classes: int) -> tuple[str, ...] | None:
+        """The source's labels for ``num_classes`` classes, or ``None``."""
+        return dict(self.known_labels).get(num_classes)
+
+
+_ENTRIES: dict[str, _Entry] = {}
+_KEYS: dict[str, str] = {}  # normalised name or alias -> canonical name
+_entry_points_loaded = False
+
+
+def _natural_key(name: str) -> list[Any]:
+    # "resnet18" < "resnet101", as timm sorts.
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
+
+
+def _norm(name: str) -> str:
+    return name.lower().replace("-", "").replace("_", "")
+
+
+def register_model(
+    fn: F | None = None,
+    *,
+    family: str,
+    input_size: Sequence[int],
+    name: str | None = None,
+    num_classes: int | None = None,
+    source: Source | None = None,
+    aliases: Iterable[str] = (),
+    labels: Mapping[int, Sequence[str]] | None = None,
+    mean: Sequence[float] | None = None,
+    std: Sequence[float] | None = None,
+    overwrite: bool = False,
+) -> Any:
+    """Register a model builder under its function name (or ``name``).
+
+    Use it as a decorator::
+
+        @cnnzoo.register_model(family="mine", input_size=(3, 32, 32), num_classes=10)
+        def tiny_net(*, num_classes: int = 10, in_chans: int = 3) -> nn.Module:
+            \"\"\"A tiny network (one line that ``cnnzoo list`` shows).\"\"\"
+            ...
+
+    The builder must take its options as keyword arguments. The first line of its docstring is
+    the model's description. ``labels`` maps a class count to the class names the source gives.
+
+    Raises:
+        DuplicateModelError: the name or an alias is taken and ``overwrite`` is false.
+    """
+
+    def decorate(builder: F) -> F:
+        canonical = (name or builder.__name__).lower()
+        keys = [_norm(canonical), *(_norm(a) for a in aliases)]
+        if len(set(keys)) != len(keys):
+            raise DuplicateModelError(f"model {canonical!r} lists the same alias twice: {keys}")
+        taken = {k: _KEYS[k] for k in keys if k in _KEYS}
+        if taken and not overwrite:
+            key, owner = next(iter(taken.items()))
+            raise DuplicateModelError(
+                f"cannot register {canonical!r}: the name {key!r} is already taken by model "
+                f"{owner!r}; pick another name or pass overwrite=True to replace it"
+            )
+        for owner in set(taken.values()):
+            _unregister(owner)
+        doc = inspect.getdoc(builder) or ""
+        _ENTRIES[canonical] = _Entry(
+            name=canonical,
+            builder=builder,
+            family=family,
+            description=doc.strip().splitlines()[0] if doc.strip() else "",
+            source=source,
+            input_size=tuple(int(v) for v in input_size),
+            num_classes=num_classes,
+            aliases=tuple(a.lower() for a in aliases),
+            labels=tuple(sorted((int(k), tuple(v)) for k, v in (labels or {}).items())),
+            mean=tuple(mean) if mean is not None else None,
+            std=tuple(std) if std is not None else None,
+        )
+        for k in keys:
+            _KEYS[k] = canonical
+        return builder
+
+    if fn is not None:
+        return decorate(fn)
+    return decorate
+
+
+def _unregister(canonical: str) -> None:
+    _ENTRIES.pop(canonical, None)
+    for key in [k for k, v in _KEYS.items() if v == canonical]:
+        del _KEYS[key]
+
+
+def _load_entry_points() -> None:
+    """Import the third-party modules that declare models (once)."""
+    global _entry_points_loaded
+    if _entry_points_loaded:
+        return
+    _entry_points_loaded = True
+    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            ep.load()
+        except Exception as exc:  # a broken plugin must not break cnnzoo itself
+            warnings.warn(
+                f"cnnzoo: could not load models from entry point {ep.name!r} ({ep.value}): "
+                f"{type(exc).__name__}: {exc}",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+
+
+def _ensure_builtin() -> None:
+    from . import models  # noqa: F401  (importing registers the built-in families)
+
+
+def resolve_name(name: str) -> str:
+    """The canonical name of ``name`` (an alias, any case, ``-``/``_`` ignored).
+
+    Raises:
+        UnknownModelError: with the closest registered names.
+    """
+    if not isinstance(name, str):
+        raise UnknownModelError(f"a model name must be a string, not {type(name).__name__}")
+    _ensure_builtin()
+    key = _norm(name)
+    if key not in _KEYS:
+        _load_entry_points()
+    if key not in _KEYS:
+        raise UnknownModelError(_unknown_message(name))
+    return _KEYS[key]
+
+
+def _unknown_message(name: str) -> str:
+    by_key = {_norm(n): n for n in _ENTRIES}
+    by_key.update({k: v for k, v in _KEYS.items()})
+    close = difflib.get_close_matches(_norm(name), list(by_key), n=3, cutoff=0.6)
+    names: list[str] = []
+    for k in close:
+        if by_key[k] not in names:
+            names.append(by_key[k])
+    hint = f"; did you mean {', '.join(repr(n) for n in names)}?" if names else "."
+    return (
+        f"unknown model {name!r}{hint} See cnnzoo.list_models() (or `cnnzoo list`) for all names."
+    )
+
+
+def _entry(name: str) -> _Entry:
+    return _ENTRIES[resolve_name(name)]
+
+
+def get_builder(name: str) -> Callable[..., Any]:
+    """The registered builder function of ``name``."""
+    return _entry(name).builder
+
+
+def list_models(
+    pattern: str | Iterable[str] = "*",
+    *,
+    family: str | None = None,
+    exclude: str | Iterable[str] = (),
+) -> list[str]:
+    """Canonical names that match ``pattern`` (fnmatch, case-insensitive).
+
+    Args:
+        pattern: a pattern such as ``"resnet*"`` or a list of them (a name matching any counts).
+        family: keep only this family (``"vgg"``, ``"resnet"``, ...).
+        exclude: a pattern or patterns whose matches are dropped (``"*_bn"``).
+
+    Returns:
+        The names in natural order (``resnet18`` before ``resnet101``).
+    """
+    _ensure_builtin()
+    _load_entry_points()
+    include = [pattern] if isinstance(pattern, str) else list(pattern)
+    excluded = [exclude] if isinstance(exclude, str) else list(exclude)
+
+    def matches(name: str, patterns: list[str]) -> bool:
+        return any(fnmatch.fnmatchcase(name, p.lower()) for p in patterns)
+
+    return sorted(
+        (
+            n
+            for n, e in _ENTRIES.items()
+            if matches(n, include)
+            and not matches(n, excluded)
+            and (family is None or e.family == family.lower())
+        ),
+        key=_natural_key,
+    )
+
+
+def list_families() -> list[str]:
+    """Sorted names of the registered families."""
+    _ensure_builtin()
+    _load_entry_points()
+    return sorted({e.family for e in _ENTRIES.values()})
+
+
+def _keyword_names(builder: Callable[..., Any]) -> tuple[list[str], bool]:
+    params = inspect.signature(builder).parameters.values()
+    names = [p.name for p in params if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return names, any(p.kind is p.VAR_KEYWORD for p in params)
+
+
+def check_kwargs(name: str, kwargs: Mapping[str, Any]) -> None:
+    """Raise :class:`UnknownArgumentError` for any keyword the builder of ``name`` lacks."""
+    entry = _entry(name)
+    accepted, open_ended = _keyword_names(entry.builder)
+    if open_ended:
+        return
+    for key in kwargs:
+        if key not in accepted:
+            close = difflib.get_close_matches(key, accepted, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise UnknownArgumentError(
+                f"{entry.name} got an unexpected keyword argument {key!r}.{hint} "
+                f"It accepts: {', '.join(accepted) or 'no arguments'}."
+            )
+
+
+def create(
+    name: str,
+    *,
+    weights: str | PathLike[str] | None = None,
+    device: Any = None,
+    **kwargs: Any,
+) -> Any:
+    """Build the model registered as ``name``.
+
+    Args:
+        name: a registered name or alias, any case, ``-`` and ``_`` ignored.
+        weights: a state_dict file to load (cnnzoo's own checkpoint, or a torchvision
+            state_dict for the models torchvision also has), read with ``weights_only=True``.
+            A cnnzoo checkpoint also supplies the keyword arguments it was trained with.
+        device: where to build the parameters (``"meta"`` builds shapes only, no memory).
+        **kwargs: the builder's options, for example ``num_classes`` or ``in_chans``.
+
+    Raises:
+        UnknownModelError: ``name`` is not registered.
+        UnknownArgumentError: a keyword the model does not take (checked before anything is
+            built).
+        InvalidArgumentError: a value out of range (``num_classes=0``).
+        CheckpointError: ``weights`` is missing, damaged or for another model.
+    """
+    canonical = resolve_name(name)
+    checkpoint = None
+    if weights is not None:
+        from .checkpoint import read_checkpoint
+
+        checkpoint = read_checkpoint(weights)
+        if checkpoint.model is not None and checkpoint.model != canonical:
+            from .errors import CheckpointError
+
+            raise CheckpointError(
+                f"checkpoint {str(weights)!r} holds a {checkpoint.model!r} model, not "
+                f"{canonical!r}; use cnnzoo.create({checkpoint.model!r}, weights=...)"
+            )
+        kwargs = {**checkpoint.model_kwargs, **kwargs}
+    check_kwargs(canonical, kwargs)
+    import torch
+
+    with torch.device(device) if device is not None else nullcontext():
+        model = _ENTRIES[canonical].builder(**kwargs)
+    model.model_name = canonical
+    if checkpoint is not None:
+        from .checkpoint import apply_state_dict
+
+        apply_state_dict(model, checkpoint.state_dict, source=str(weights))
+    return model
+
+
+def model_info(name: str) -> ModelCard:
+    """The card of ``name``: source, default input and classes, labels, exact size and cost."""
+    from ._stats import model_stats
+
+    entry = _entry(name)
+    stats = model_stats(entry.name)
+    return ModelCard(
+        name=entry.name,
+        aliases=entry.aliases,
+        family=entry.family,
+        description=entry.description,
+        source=entry.source,
+        input_size=entry.input_size,
+        num_classes=entry.num_classes,
+        class_labels=dict(entry.labels).get(entry.num_classes) if entry.num_classes else None,
+        mean=entry.mean,
+        std=entry.std,
+        num_params=stats.num_params,
+        mult_adds=stats.mult_adds,
+        output_size=stats.output_size,
+        known_labels=entry.labels,
+    )
+
+
+def entry_input_size(name: str) -> tuple[int, ...]:
+    """The default input size of ``name`` without measuring anything."""
+    return _entry(name).input_size

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Sequence
+
+import pytest
+import torch
+
+import cnnzoo
+
+#: Models whose real weights are too big for the fast suite: built on ``meta`` there.
+BIG = 10_000_000
+
+
+def is_big(name: str) -> bool:
+    return cnnzoo.model_info(name).num_params > BIG
+
+
+@pytest.fixture(autouse=True)
+def _seed() -> None:
+    torch.manual_seed(0)
+
+
+def run_cnnzoo(args: Sequence[str], **kwargs) -> subprocess.CompletedProcess[str]:
+    """Run the installed CLI in a fresh interpreter, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "cnnzoo", *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        **kwargs,
+    )
