@@ -144,7 +144,7 @@ def test_uniform_surface(name):
 @pytest.mark.parametrize("name", CLASSIFIERS)
 def test_num_classes_and_in_chans(name):
     model = cnnzoo.create(name, num_classes=4, in_chans=2, device="meta")
-    c, h, w = cnnzoo.model_info(name).input_size
+    _, h, w = cnnzoo.model_info(name).input_size
     assert model(torch.empty(2, 2, h, w, device="meta")).shape == (2, 4)
     with pytest.raises(InputShapeError, match="3 channels"):
         model(torch.empty(2, 3, h, w, device="meta"))

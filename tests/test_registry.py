@@ -87,7 +87,7 @@ def test_unknown_keyword_is_a_type_error_before_building(clean_registry):
 
 
 def test_unknown_keyword_on_a_real_model():
-    with pytest.raises(TypeError, match="dropout.*accepts: num_classes, in_chans"):
+    with pytest.raises(TypeError, match=r"'dropout'.*accepts: num_classes, in_chans"):
         cnnzoo.create("resnet18", dropout=0.1)
 
 
