@@ -31,7 +31,15 @@ CHECKPOINT_FORMAT = "cnnzoo.checkpoint/1"
 
 @dataclass
 class Checkpoint:
-    """What a weights file holds. ``model`` is ``None`` for a bare state_dict."""
+    """What a weights file holds. ``model`` is ``None`` for a bare state_dict.
+
+    Attributes:
+        state_dict: the weights, by module name.
+        model: the canonical name of the model a cnnzoo checkpoint was saved from.
+        model_kwargs: the keyword arguments that model was built with.
+        extra: everything else a cnnzoo checkpoint carries (labels, preprocessing, epoch,
+            metrics, ...).
+    """
 
     state_dict: dict[str, torch.Tensor]
     model: str | None = None
@@ -126,8 +134,8 @@ def atomic_write(path: str | PathLike[str], write: Any) -> Path:
     failure leaves neither a partial file nor a changed old one behind.
 
     Raises:
-        FileNotFoundError / PermissionError: the directory is missing or not writable, with a
-            message naming it.
+        FileNotFoundError: the directory is missing (the message names it).
+        PermissionError: the directory is not writable (the message names it).
     """
     target = Path(path)
     directory = target.parent if str(target.parent) else Path(".")
@@ -154,8 +162,8 @@ def save_checkpoint(
     model_kwargs: Mapping[str, Any] | None = None,
     **extra: Any,
 ) -> Path:
-    """Write a cnnzoo checkpoint atomically; :func:`cnnzoo.create` reads it back with
-    ``weights=path``. ``extra`` must hold only what ``weights_only=True`` can load (tensors,
+    """Write a cnnzoo checkpoint atomically; [`cnnzoo.create`][cnnzoo.create] reads it back
+    with ``weights=path``. ``extra`` must hold only what ``weights_only=True`` can load (tensors,
     numbers, strings, lists, dicts)."""
     payload = {
         "format": CHECKPOINT_FORMAT,

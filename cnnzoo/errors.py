@@ -1,7 +1,7 @@
 """The exceptions cnnzoo raises.
 
-Every error is a :class:`CnnzooError`, and also the built-in type a Python user would expect
-(`ValueError` for a bad value, `TypeError` for a bad keyword), so both
+Every error is a [`CnnzooError`][cnnzoo.errors.CnnzooError], and also the built-in type a
+Python user would expect (`ValueError` for a bad value, `TypeError` for a bad keyword), so both
 ``except cnnzoo.CnnzooError`` and ``except ValueError`` work.
 """
 

@@ -43,7 +43,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 @dataclass(frozen=True)
 class Source:
-    """Where an architecture comes from: a paper, a course document, or both."""
+    """Where an architecture comes from: a paper, a course document, or both.
+
+    Attributes:
+        citation: authors, title and year, or the name of the course material.
+        url: a link to the paper or the code, if there is one.
+        document: the course document (and section or figure) that draws this model, if any.
+    """
 
     citation: str
     url: str | None = None
@@ -81,6 +87,24 @@ class ModelCard:
     ``num_params`` and ``mult_adds`` are measured (torchinfo, batch 1, default input), not typed
     in: cnnzoo ships them in a generated file that a test recomputes, and measures any model that
     file does not know.
+
+    Attributes:
+        name: the canonical name, as [`list_models`][cnnzoo.list_models] gives it.
+        aliases: other names that find the model.
+        family: the family it belongs to (``"vgg"``, ``"resnet"``, ...).
+        description: one line, the first line of the builder's docstring.
+        source: where the architecture comes from, or ``None``.
+        input_size: the default input of one sample, (C, H, W).
+        num_classes: the default number of classes; ``None`` for a building block (the
+            inception module).
+        class_labels: labels of the default classes, where the source names them.
+        mean: per-channel normalisation mean the model expects, where the source says.
+        std: per-channel normalisation standard deviation, likewise.
+        num_params: exact number of parameters (BatchNorm running statistics are buffers, not
+            parameters).
+        mult_adds: multiply-adds of one forward pass at the default input, batch 1.
+        output_size: the output of one sample at the default input.
+        known_labels: every class count the source names labels for, with the labels.
     """
 
     name: str
@@ -106,6 +130,7 @@ class ModelCard:
 
     @property
     def is_classifier(self) -> bool:
+        """``False`` for a building block without classes (the inception module)."""
         return self.num_classes is not None
 
     def labels_for(self, num_classes: int) -> tuple[str, ...] | None:
@@ -143,15 +168,33 @@ def register_model(
 ) -> Any:
     """Register a model builder under its function name (or ``name``).
 
-    Use it as a decorator::
+    The builder must take its options as keyword arguments. The first line of its docstring is
+    the model's description. ``labels`` maps a class count to the class names the source gives.
 
+    Args:
+        fn: the builder, when used as ``register_model(fn, family=...)`` rather than as a
+            decorator.
+        family: the family the model belongs to (``cnnzoo list --family``).
+        input_size: the default input of one sample, (C, H, W).
+        name: the canonical name; the builder's function name by default.
+        num_classes: the default number of classes; ``None`` for a building block.
+        source: where the architecture comes from.
+        aliases: other names that find the model.
+        labels: class names per class count, as the source gives them.
+        mean: per-channel normalisation mean the model expects, if known.
+        std: per-channel normalisation standard deviation, if known.
+        overwrite: replace a model already registered under the name or an alias.
+
+    Returns:
+        The builder, unchanged (or, without ``fn``, the decorator that registers it).
+
+    Example:
+        ```python
         @cnnzoo.register_model(family="mine", input_size=(3, 32, 32), num_classes=10)
         def tiny_net(*, num_classes: int = 10, in_chans: int = 3) -> nn.Module:
             \"\"\"A tiny network (one line that ``cnnzoo list`` shows).\"\"\"
             ...
-
-    The builder must take its options as keyword arguments. The first line of its docstring is
-    the model's description. ``labels`` maps a class count to the class names the source gives.
+        ```
 
     Raises:
         DuplicateModelError: the name or an alias is taken and ``overwrite`` is false.
@@ -343,6 +386,10 @@ def create(
             A cnnzoo checkpoint also supplies the keyword arguments it was trained with.
         device: where to build the parameters (``"meta"`` builds shapes only, no memory).
         **kwargs: the builder's options, for example ``num_classes`` or ``in_chans``.
+
+    Returns:
+        The model, an ``nn.Module`` in training mode, with ``model.model_name`` set to the
+        canonical name.
 
     Raises:
         UnknownModelError: ``name`` is not registered.

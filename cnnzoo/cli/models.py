@@ -17,7 +17,7 @@ def add_list_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("pattern", nargs="*", default=["*"], help="fnmatch patterns, e.g. 'resnet*'")
     p.add_argument("--family", help="only this family (lenet, vgg, resnet, ...)")
     p.add_argument("--exclude", action="append", default=[], help="drop names matching this")
-    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -58,7 +58,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 def add_info_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("name", help="model name or alias")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
 
 
 def run_info(args: argparse.Namespace) -> int:

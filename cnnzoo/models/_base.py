@@ -52,6 +52,12 @@ class InputSpec:
     A model with fully connected layers after a fixed feature map (LeNet-5, emotionNet, the
     documents' AlexNet) takes a narrow range; one with adaptive pooling takes anything from a
     minimum up (``max_size=None``). The ranges are exact: tests run both ends and one past them.
+
+    Attributes:
+        channels: the number of input channels.
+        default_size: the height and width of the default input.
+        min_size: the smallest height and width that work.
+        max_size: the largest, or ``None`` when any size from ``min_size`` up works.
     """
 
     channels: int
@@ -60,6 +66,12 @@ class InputSpec:
     max_size: int | None = None
 
     def check(self, model: str, x: torch.Tensor) -> None:
+        """Raise [`InputShapeError`][cnnzoo.errors.InputShapeError] unless ``x`` is a batch that
+        ``model`` (its name, for the message) takes.
+
+        Raises:
+            InputShapeError: naming the shape expected, the shape got, and what to do.
+        """
         shape = tuple(x.shape)
         expected = f"(N, {self.channels}, {self.default_size}, {self.default_size})"
         if x.dim() != 4:
@@ -97,6 +109,11 @@ class Classifier(nn.Module):
 
     Subclasses set ``num_classes``, ``input_spec`` and ``head_name`` (the dotted path of the
     final ``nn.Linear``) and implement the two forward halves.
+
+    Attributes:
+        num_classes: the number of classes the head outputs.
+        input_spec: the inputs the model takes; ``forward`` checks every batch against it.
+        head_name: the dotted name of the final ``nn.Linear`` (``"fc"``, ``"classifier.6"``).
     """
 
     num_classes: int
@@ -105,13 +122,17 @@ class Classifier(nn.Module):
 
     @property
     def default_input_size(self) -> tuple[int, int, int]:
+        """The default input of one sample, (C, H, W)."""
         s = self.input_spec
         return (s.channels, s.default_size, s.default_size)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """The feature extractor: everything before the classifier."""
         raise NotImplementedError
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
+        """The classifier on the features; with ``pre_logits=True``, the input of the last
+        layer (the embedding) instead of the logits."""
         raise NotImplementedError
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -119,6 +140,7 @@ class Classifier(nn.Module):
         return self.forward_head(self.forward_features(x))
 
     def get_classifier(self) -> nn.Linear:
+        """The final ``nn.Linear`` layer (the one named ``head_name``)."""
         head = self.get_submodule(self.head_name)
         if not isinstance(head, nn.Linear):
             raise TypeError(
