@@ -7,7 +7,7 @@ know it: the card's parameter count and mult-adds are measured on first use.
 The model here is a small CNN for scikit-learn's 8x8 handwritten digits (bundled with
 scikit-learn, nothing to download), trained for a few epochs at the end.
 
-    python examples/custom_model.py            # ten epochs, a few seconds
+    python examples/custom_model.py            # ten epochs (about ten seconds on 2 cores)
     python examples/custom_model.py --quick    # one epoch on a few hundred images (CNNZOO_QUICK=1)
 """
 
