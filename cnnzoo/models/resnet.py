@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
@@ -91,18 +93,22 @@ CFGS: dict[str, tuple[type[BasicBlock] | type[Bottleneck], tuple[int, int, int, 
     "resnet152": (Bottleneck, (3, 8, 36, 3)),
 }
 
-_META = {
-    "family": "resnet",
-    "input_size": (3, 224, 224),
-    "num_classes": 1000,
-    "mean": (0.485, 0.456, 0.406),
-    "std": (0.229, 0.224, 0.225),
-    "source": Source(
-        "He, Zhang, Ren & Sun, Deep Residual Learning for Image Recognition (2015)",
-        "https://arxiv.org/abs/1512.03385",
-        "document 004, section 6 ResNet (the ResNet18 table)",
-    ),
-}
+_PAPER = (
+    "He, Zhang, Ren & Sun, Deep Residual Learning for Image Recognition (2015)",
+    "https://arxiv.org/abs/1512.03385",
+)
+
+
+def _meta(document: str | None = None) -> dict[str, Any]:
+    """Registration data of a ResNet; ``document`` names the course table that draws it."""
+    return {
+        "family": "resnet",
+        "input_size": (3, 224, 224),
+        "num_classes": 1000,
+        "mean": (0.485, 0.456, 0.406),
+        "std": (0.229, 0.224, 0.225),
+        "source": Source(*_PAPER, document),
+    }
 
 
 class ResNet(Classifier):
@@ -172,31 +178,31 @@ def _resnet(variant: str, num_classes: int, in_chans: int) -> ResNet:
     return ResNet(block, layers, num_classes=num_classes, in_chans=in_chans)
 
 
-@register_model(**_META)
+@register_model(**_meta("document 004, section 6 ResNet (the ResNet18 table)"))
 def resnet18(*, num_classes: int = 1000, in_chans: int = 3) -> ResNet:
     """ResNet-18: BasicBlocks (2, 2, 2, 2), 1x1 projection shortcuts (document 004's table)."""
     return _resnet("resnet18", num_classes, in_chans)
 
 
-@register_model(**_META)
+@register_model(**_meta())
 def resnet34(*, num_classes: int = 1000, in_chans: int = 3) -> ResNet:
     """ResNet-34: BasicBlocks (3, 4, 6, 3)."""
     return _resnet("resnet34", num_classes, in_chans)
 
 
-@register_model(**_META)
+@register_model(**_meta())
 def resnet50(*, num_classes: int = 1000, in_chans: int = 3) -> ResNet:
     """ResNet-50: Bottlenecks (3, 4, 6, 3), stride on the 3x3 conv as in torchvision."""
     return _resnet("resnet50", num_classes, in_chans)
 
 
-@register_model(**_META)
+@register_model(**_meta())
 def resnet101(*, num_classes: int = 1000, in_chans: int = 3) -> ResNet:
     """ResNet-101: Bottlenecks (3, 4, 23, 3)."""
     return _resnet("resnet101", num_classes, in_chans)
 
 
-@register_model(**_META)
+@register_model(**_meta("document 004, section 7 summary table (ResNet-152)"))
 def resnet152(*, num_classes: int = 1000, in_chans: int = 3) -> ResNet:
     """ResNet-152: Bottlenecks (3, 8, 36, 3) (document 004's summary table)."""
     return _resnet("resnet152", num_classes, in_chans)

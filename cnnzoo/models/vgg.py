@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
@@ -29,20 +31,23 @@ CFGS: dict[str, list[int | str]] = {
           512, 512, 512, 512, "M", 512, 512, 512, 512, "M"],
 }  # fmt: skip
 
-_SOURCE = Source(
+_PAPER = (
     "Simonyan & Zisserman, Very Deep Convolutional Networks for Large-Scale Image "
     "Recognition (2014)",
     "https://arxiv.org/abs/1409.1556",
-    "document 004, section 4 VGGNet (the VGG16 table)",
 )
-_META = {
-    "family": "vgg",
-    "input_size": (3, 224, 224),
-    "num_classes": 1000,
-    "mean": (0.485, 0.456, 0.406),
-    "std": (0.229, 0.224, 0.225),
-    "source": _SOURCE,
-}
+
+
+def _meta(document: str | None = None) -> dict[str, Any]:
+    """Registration data of a VGG; ``document`` names the course table that draws it, if any."""
+    return {
+        "family": "vgg",
+        "input_size": (3, 224, 224),
+        "num_classes": 1000,
+        "mean": (0.485, 0.456, 0.406),
+        "std": (0.229, 0.224, 0.225),
+        "source": Source(*_PAPER, document),
+    }
 
 
 def make_layers(cfg: list[int | str], in_chans: int, batch_norm: bool) -> nn.Sequential:
@@ -133,49 +138,49 @@ def _vgg(cfg: str, batch_norm: bool, num_classes: int, in_chans: int, dropout: f
     )
 
 
-@register_model(**_META)
+@register_model(**_meta())
 def vgg11(*, num_classes: int = 1000, in_chans: int = 3, dropout: float = 0.5) -> VGG:
     """VGG-11 (configuration A): 8 conv3 layers and 3 fully connected ones."""
     return _vgg("A", False, num_classes, in_chans, dropout)
 
 
-@register_model(**_META)
+@register_model(**_meta())
 def vgg11_bn(*, num_classes: int = 1000, in_chans: int = 3, dropout: float = 0.5) -> VGG:
     """VGG-11 (configuration A) with BatchNorm after every convolution."""
     return _vgg("A", True, num_classes, in_chans, dropout)
 
 
-@register_model(**_META)
+@register_model(**_meta())
 def vgg13(*, num_classes: int = 1000, in_chans: int = 3, dropout: float = 0.5) -> VGG:
     """VGG-13 (configuration B): 10 conv3 layers and 3 fully connected ones."""
     return _vgg("B", False, num_classes, in_chans, dropout)
 
 
-@register_model(**_META)
+@register_model(**_meta())
 def vgg13_bn(*, num_classes: int = 1000, in_chans: int = 3, dropout: float = 0.5) -> VGG:
     """VGG-13 (configuration B) with BatchNorm after every convolution."""
     return _vgg("B", True, num_classes, in_chans, dropout)
 
 
-@register_model(**_META)
+@register_model(**_meta("document 004, section 4 VGGNet (the VGG16 table)"))
 def vgg16(*, num_classes: int = 1000, in_chans: int = 3, dropout: float = 0.5) -> VGG:
     """VGG-16 (configuration D): 13 conv3 layers and 3 fully connected ones (document 004)."""
     return _vgg("D", False, num_classes, in_chans, dropout)
 
 
-@register_model(**_META)
+@register_model(**_meta())
 def vgg16_bn(*, num_classes: int = 1000, in_chans: int = 3, dropout: float = 0.5) -> VGG:
     """VGG-16 (configuration D) with BatchNorm after every convolution."""
     return _vgg("D", True, num_classes, in_chans, dropout)
 
 
-@register_model(**_META)
+@register_model(**_meta("document 004, section 7 summary table (its 19.6B is VGG-19's cost)"))
 def vgg19(*, num_classes: int = 1000, in_chans: int = 3, dropout: float = 0.5) -> VGG:
     """VGG-19 (configuration E): 16 conv3 layers and 3 fully connected ones."""
     return _vgg("E", False, num_classes, in_chans, dropout)
 
 
-@register_model(**_META)
+@register_model(**_meta())
 def vgg19_bn(*, num_classes: int = 1000, in_chans: int = 3, dropout: float = 0.5) -> VGG:
     """VGG-19 (configuration E) with BatchNorm after every convolution."""
     return _vgg("E", True, num_classes, in_chans, dropout)
