@@ -65,6 +65,9 @@ class InputSpec:
     min_size: int
     max_size: int | None = None
 
+    def __post_init__(self) -> None:
+        check_channels("in_chans", self.channels)
+
     def check(self, model: str, x: torch.Tensor) -> None:
         """Raise [`InputShapeError`][cnnzoo.errors.InputShapeError] unless ``x`` is a batch that
         ``model`` (its name, for the message) takes.
@@ -107,8 +110,9 @@ class InputSpec:
 class Classifier(nn.Module):
     """timm's model surface: ``forward_features``, ``forward_head``, ``reset_classifier``.
 
-    Subclasses set ``num_classes``, ``input_spec`` and ``head_name`` (the dotted path of the
-    final ``nn.Linear``) and implement the two forward halves.
+    Subclasses pass ``num_classes`` and their ``input_spec`` (which checks ``in_chans``) to
+    ``__init__``, set ``head_name`` (the dotted path of the final ``nn.Linear``) and implement
+    the two forward halves.
 
     Attributes:
         num_classes: the number of classes the head outputs.
@@ -119,6 +123,11 @@ class Classifier(nn.Module):
     num_classes: int
     input_spec: InputSpec
     head_name: str = "fc"
+
+    def __init__(self, *, num_classes: int, input_spec: InputSpec) -> None:
+        super().__init__()
+        self.num_classes = check_positive_int("num_classes", num_classes)
+        self.input_spec = input_spec
 
     @property
     def default_input_size(self) -> tuple[int, int, int]:

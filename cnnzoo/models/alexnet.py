@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from ..registry import Source, register_model
-from ._base import Classifier, InputSpec, check_channels, check_dropout, check_positive_int
+from ._base import Classifier, InputSpec, check_dropout
 
 __all__ = ["AlexNet", "alexnet", "alexnet_torchvision"]
 
@@ -50,12 +50,9 @@ class AlexNet(Classifier):
         in_chans: int = 3,
         dropout: float = 0.5,
     ) -> None:
-        super().__init__()
-        self.num_classes = check_positive_int("num_classes", num_classes)
-        check_channels("in_chans", in_chans)
-        p = check_dropout("dropout", dropout)
         default, lo, hi = input_spec
-        self.input_spec = InputSpec(in_chans, default, lo, hi)
+        super().__init__(num_classes=num_classes, input_spec=InputSpec(in_chans, default, lo, hi))
+        p = check_dropout("dropout", dropout)
         layers: list[nn.Module] = []
         chans = in_chans
         for v in cfg:

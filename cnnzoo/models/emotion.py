@@ -11,7 +11,7 @@ from torch import nn
 
 from ..labels import EMOTION3, FER2013
 from ..registry import Source, register_model
-from ._base import Classifier, InputSpec, check_channels, check_dropout, check_positive_int
+from ._base import Classifier, InputSpec, check_dropout
 
 __all__ = ["EmotionNet", "FerCNN", "emotionnet", "fer_cnn"]
 
@@ -58,11 +58,8 @@ class EmotionNet(Classifier):
         negative_slope: float = 0.01,
         output_activation: bool = False,
     ) -> None:
-        super().__init__()
-        self.num_classes = check_positive_int("num_classes", num_classes)
-        check_channels("in_chans", in_chans)
         # 48 to 55 pixels a side all end in the same 4 x 4 map (see EMOTIONNET_CONVS).
-        self.input_spec = InputSpec(in_chans, 48, 48, 55)
+        super().__init__(num_classes=num_classes, input_spec=InputSpec(in_chans, 48, 48, 55))
         self.output_activation = output_activation
         chans = in_chans
         for i, (out, k, p) in enumerate(EMOTIONNET_CONVS, start=1):
@@ -104,12 +101,9 @@ class FerCNN(Classifier):
     head_name = "out"
 
     def __init__(self, *, num_classes: int = 7, in_chans: int = 1, dropout: float = 0.25) -> None:
-        super().__init__()
-        self.num_classes = check_positive_int("num_classes", num_classes)
-        check_channels("in_chans", in_chans)
-        p = check_dropout("dropout", dropout)
         # 48 to 63 pixels a side all pool down to the 3 x 3 map the first Dense layer expects.
-        self.input_spec = InputSpec(in_chans, 48, 48, 63)
+        super().__init__(num_classes=num_classes, input_spec=InputSpec(in_chans, 48, 48, 63))
+        p = check_dropout("dropout", dropout)
         chans = in_chans
         for i, (filters, k) in enumerate(FER_CONVS):
             unit = OrderedDict(

@@ -9,7 +9,7 @@ from torch import nn
 
 from ..errors import InputShapeError
 from ..registry import Source, register_model
-from ._base import Classifier, InputSpec, check_channels, check_dropout, check_positive_int, is_meta
+from ._base import Classifier, InputSpec, check_dropout, check_positive_int, is_meta
 
 __all__ = [
     "BasicConv2d",
@@ -153,11 +153,9 @@ class GoogLeNet(Classifier):
         in_chans: int = 3,
         dropout: float | None = None,
     ) -> None:
-        super().__init__()
-        self.num_classes = check_positive_int("num_classes", num_classes)
-        check_channels("in_chans", in_chans)
+        spec = InputSpec(in_chans, 224, variant.min_size)
+        super().__init__(num_classes=num_classes, input_spec=spec)
         p = check_dropout("dropout", variant.dropout if dropout is None else dropout)
-        self.input_spec = InputSpec(in_chans, 224, variant.min_size)
         bn = variant.batch_norm
 
         def lrn() -> nn.Module | None:

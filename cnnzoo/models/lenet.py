@@ -7,7 +7,7 @@ from torch import nn
 
 from ..labels import FASHION_MNIST, MNIST
 from ..registry import Source, register_model
-from ._base import Classifier, InputSpec, check_channels, check_positive_int
+from ._base import Classifier, InputSpec, check_positive_int
 
 __all__ = ["MLP", "LeNet5", "lenet5", "lenet5_3x3", "mlp"]
 
@@ -46,10 +46,8 @@ class LeNet5(Classifier):
         num_classes: int = 10,
         in_chans: int = 1,
     ) -> None:
-        super().__init__()
-        self.num_classes = check_positive_int("num_classes", num_classes)
-        check_channels("in_chans", in_chans)
-        self.input_spec = InputSpec(in_chans, 32, min_size, max_size)
+        spec = InputSpec(in_chans, 32, min_size, max_size)
+        super().__init__(num_classes=num_classes, input_spec=spec)
         self.conv1 = nn.Conv2d(in_chans, 6, kernel_size)
         self.relu1 = nn.ReLU()
         self.pool1 = nn.MaxPool2d(2, 2)
@@ -81,11 +79,8 @@ class MLP(Classifier):
     head_name = "linear_relu_stack.4"
 
     def __init__(self, *, num_classes: int = 10, in_chans: int = 1, hidden: int = 512) -> None:
-        super().__init__()
-        self.num_classes = check_positive_int("num_classes", num_classes)
-        check_channels("in_chans", in_chans)
+        super().__init__(num_classes=num_classes, input_spec=InputSpec(in_chans, 28, 28, 28))
         check_positive_int("hidden", hidden)
-        self.input_spec = InputSpec(in_chans, 28, 28, 28)
         self.flatten = nn.Flatten()
         self.linear_relu_stack = nn.Sequential(
             nn.Linear(in_chans * 28 * 28, hidden),

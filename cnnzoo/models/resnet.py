@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from ..registry import Source, register_model
-from ._base import Classifier, InputSpec, check_channels, check_positive_int, is_meta
+from ._base import Classifier, InputSpec, is_meta
 
 __all__ = [
     "BasicBlock",
@@ -126,10 +126,7 @@ class ResNet(Classifier):
         num_classes: int = 1000,
         in_chans: int = 3,
     ) -> None:
-        super().__init__()
-        self.num_classes = check_positive_int("num_classes", num_classes)
-        check_channels("in_chans", in_chans)
-        self.input_spec = InputSpec(in_chans, 224, 1)
+        super().__init__(num_classes=num_classes, input_spec=InputSpec(in_chans, 224, 1))
         self.inplanes = 64
         self.conv1 = nn.Conv2d(in_chans, 64, kernel_size=7, stride=2, padding=3, bias=False)
         self.bn1 = nn.BatchNorm2d(64)

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from ..registry import Source, register_model
-from ._base import Classifier, InputSpec, check_channels, check_dropout, check_positive_int, is_meta
+from ._base import Classifier, InputSpec, check_dropout, is_meta
 
 __all__ = [
     "VGG",
@@ -85,11 +85,8 @@ class VGG(Classifier):
         in_chans: int = 3,
         dropout: float = 0.5,
     ) -> None:
-        super().__init__()
-        self.num_classes = check_positive_int("num_classes", num_classes)
-        check_channels("in_chans", in_chans)
+        super().__init__(num_classes=num_classes, input_spec=InputSpec(in_chans, 224, 32))
         p = check_dropout("dropout", dropout)
-        self.input_spec = InputSpec(in_chans, 224, 32)
         self.features = make_layers(cfg, in_chans, batch_norm)
         self.avgpool = nn.AdaptiveAvgPool2d((7, 7))
         self.classifier = nn.Sequential(
