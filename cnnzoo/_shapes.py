@@ -146,12 +146,12 @@ def _max_pool_shape(call: dict[str, Any]) -> tuple[int, ...] | None:
     pads = _ntuple(call.get("padding", 0), n)
     dilation = _ntuple(call.get("dilation", 1), n)
     ceil_mode = bool(call.get("ceil_mode", False))
-    if None in (kernel, stride, pads, dilation) or x.dim() not in (n + 1, n + 2):
+    if kernel is None or stride is None or pads is None or dilation is None:
         return None
-    if min(kernel) < 1 or min(stride) < 1 or min(dilation) < 1 or min(pads) < 0:  # type: ignore[type-var]
+    if x.dim() not in (n + 1, n + 2) or min((*kernel, *stride, *dilation)) < 1 or min(pads) < 0:
         return None
     out = []
-    for size, k, st, p, d in zip(x.shape[-n:], kernel, stride, pads, dilation, strict=True):  # type: ignore[arg-type]
+    for size, k, st, p, d in zip(x.shape[-n:], kernel, stride, pads, dilation, strict=True):
         if 2 * p > k:  # PyTorch: "pad should be at most half of effective kernel size"
             return None
         o = (size + 2 * p - d * (k - 1) - 1 + (st - 1 if ceil_mode else 0)) // st + 1

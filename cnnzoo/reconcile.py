@@ -509,6 +509,7 @@ def _layer_value(fld: str, facts: _Facts, path: str, m: nn.Module) -> Any:
             return m.padding if isinstance(m.padding, str) else _pair(m.padding)
         return None
     if fld in ("channels", "out_channels"):
+        pair: tuple[Any, Any]
         if conv:
             pair = (m.in_channels, m.out_channels)
         elif linear:
@@ -549,18 +550,18 @@ class _Judge:
     ) -> Cell:
         target = model if as_table is None else as_table
         e = self.errata.get((row, fld))
-        known = e is not None and _same(e.printed, printed)
+        known = e if e is not None and _same(e.printed, printed) else None
         if _matches(fld, printed, target):
             # A recorded convention difference (Keras' count) is seen when the model's own
             # count is the erratum's true value.
-            eid = e.id if known and _matches(fld, e.true, model) else None
+            eid = known.id if known and _matches(fld, known.true, model) else None
             cell = Cell(fld, printed, model, as_table, "match", eid, note)
-        elif known and (_matches(fld, e.true, model) or _matches(fld, e.true, target)):
-            cell = Cell(fld, printed, model, as_table, "erratum", e.id, note)
+        elif known and (_matches(fld, known.true, model) or _matches(fld, known.true, target)):
+            cell = Cell(fld, printed, model, as_table, "erratum", known.id, note)
         else:
             cell = Cell(fld, printed, model, as_table, "mismatch", None, note)
             self.failures.append(
-                f"row {row} ({label}): {_FIELD_TITLES.get(fld, fld)}: the document prints "
+                f"{_row_name(row, label)}: {_FIELD_TITLES.get(fld, fld)}: the document prints "
                 f"{_show(fld, printed)}, the model has {_show(fld, target)}"
                 + (f" ({note})" if note else "")
             )
@@ -568,6 +569,13 @@ class _Judge:
             self.seen[cell.erratum].add(row)
         self.observed[(row, fld)] = cell
         return cell
+
+
+def _row_name(row: str, label: str) -> str:
+    """How a failure names a row: its id, and the layer as printed when that says more."""
+    if label.strip("()") == row:
+        return f"row {row}"
+    return f"row {row} ({label})"
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -670,7 +678,8 @@ def _layer_row(spec: Spec, row: SpecRow, facts: _Facts, judge: _Judge) -> RowRep
         if m is None:
             cells.append(Cell("module", path, None, None, "mismatch", None, "no such module"))
             judge.failures.append(
-                f"row {row.id} ({row.layer}): the model has no module {path!r} to line it up with"
+                f"{_row_name(row.id, row.layer)}: the model has no module {path!r} to line it up "
+                "with"
             )
         else:
             for fld in row.printed:

@@ -482,7 +482,7 @@ def _rows(model: nn.Module, stats: Any, depth: int) -> list[SummaryRow]:
             macs = sum(c.macs for c in info.children if c.is_leaf_layer)
         else:
             macs = 0
-        trainable = {"True": True, "False": False, "Partial": "partial"}.get(info.trainable)
+        trainable = _TRAINABLE.get(info.trainable)
         kernel = info.kernel_size
         rows.append(
             SummaryRow(
@@ -499,6 +499,9 @@ def _rows(model: nn.Module, stats: Any, depth: int) -> list[SummaryRow]:
             )
         )
     return rows
+
+
+_TRAINABLE: dict[str, bool | str] = {"True": True, "False": False, "Partial": "partial"}
 
 
 def _tuple(value: Sequence[int] | None) -> tuple[int, ...] | None:

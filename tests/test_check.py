@@ -161,7 +161,8 @@ def mutate(tmp_path: Path, table: str, row: str, old: str, new: str) -> Path:
 def failing_rows(report: CheckReport) -> set[str]:
     """The ids of the rows the failures name ("row ID (LAYER): ...")."""
     ids = {r.id for t in report.tables for r in (*t.rows, *t.totals)}
-    return {i for i in ids for f in report.failures if f"row {i} (" in f or f"row {i}," in f}
+    marks = ("row {} (", "row {}:", "row {},")
+    return {i for i in ids for f in report.failures if any(m.format(i) in f for m in marks)}
 
 
 MUTATIONS = [
