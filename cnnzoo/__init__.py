@@ -4,6 +4,9 @@
 >>> model = cnnzoo.create("emotionnet", num_classes=7)
 >>> cnnzoo.list_models("resnet*")
 ['resnet18', 'resnet34', 'resnet50', 'resnet101', 'resnet152']
+>>> print(cnnzoo.summary("lenet5"))  # torchinfo's table, built without initialising weights
+>>> cnnzoo.check("vgg16").ok  # document 004's VGG16 table, reconciled row by row
+True
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from .errors import (
     DuplicateModelError,
     InputShapeError,
     InvalidArgumentError,
+    SpecError,
     UnknownArgumentError,
     UnknownModelError,
 )
@@ -38,18 +42,23 @@ __all__ = [
     "InvalidArgumentError",
     "ModelCard",
     "Source",
+    "SpecError",
     "UnknownArgumentError",
     "UnknownModelError",
     "__version__",
+    "check",
     "create",
     "list_families",
     "list_models",
     "model_info",
     "register_model",
+    "summary",
 ]
 
 # Heavier features load on first use, so `import cnnzoo` stays as cheap as `import torch`.
 _LAZY: dict[str, str] = {}
+_LAZY["summary"] = ".summarize"
+_LAZY["check"] = ".reconcile"
 
 
 def __getattr__(name: str) -> Any:

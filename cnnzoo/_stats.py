@@ -31,13 +31,14 @@ class ModelStats:
 def build_for_shapes(name: str, **kwargs: Any) -> Any:
     """Build ``name`` with uninitialised CPU weights: right shapes, no init cost.
 
-    Building on ``meta`` skips weight initialisation, and ``to_empty`` gives real (garbage)
-    storage, so a forward pass runs with the CPU kernels instead of the meta ones, whose first
-    use imports ``torch._dynamo`` (about a second).
+    Building on ``meta`` skips weight initialisation, and empty CPU storage lets a forward pass
+    run with the CPU kernels instead of the meta ones, whose first use imports sympy (about a
+    second); see :mod:`cnnzoo._shapes`.
     """
+    from ._shapes import materialize
     from .registry import create
 
-    return create(name, device="meta", **kwargs).to_empty(device="cpu").eval()
+    return materialize(create(name, device="meta", **kwargs)).eval()
 
 
 def measure(name: str) -> ModelStats:
@@ -45,10 +46,11 @@ def measure(name: str) -> ModelStats:
     import torch
     import torchinfo
 
+    from ._shapes import shapes_only
     from .registry import entry_input_size
 
     model = build_for_shapes(name)
-    with torch.no_grad():
+    with torch.no_grad(), shapes_only():
         stats = torchinfo.summary(
             model, input_size=(1, *entry_input_size(name)), verbose=0, device="cpu", depth=1
         )

@@ -13,6 +13,7 @@ __all__ = [
     "DuplicateModelError",
     "InputShapeError",
     "InvalidArgumentError",
+    "SpecError",
     "UnknownArgumentError",
     "UnknownModelError",
 ]
@@ -44,3 +45,8 @@ class InputShapeError(CnnzooError, ValueError):
 
 class CheckpointError(CnnzooError, ValueError):
     """A weights file that is missing, damaged, or made for another model."""
+
+
+class SpecError(CnnzooError, ValueError):
+    """A reference table (``cnnzoo/specs/*.toml`` or a user's file) that is missing or malformed,
+    or a name that no table describes."""

@@ -31,3 +31,18 @@ def run_cnnzoo(args: Sequence[str], **kwargs) -> subprocess.CompletedProcess[str
         timeout=600,
         **kwargs,
     )
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="rewrite the golden files of tests/golden/ from the current output",
+    )
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    """True when the run was asked to rewrite the golden files (``--update-golden``)."""
+    return bool(request.config.getoption("--update-golden"))

@@ -21,6 +21,8 @@ __all__ = ["COMMANDS", "main"]
 COMMANDS: dict[str, tuple[str, str]] = {
     "list": ("models", "list the registered models with their input, size and cost"),
     "info": ("models", "show a model's card: source, input, classes, labels, size, cost"),
+    "summary": ("summary", "torchinfo's layer table of a model (table, markdown, json, csv)"),
+    "check": ("check", "reconcile the course documents' tables with the models, row by row"),
 }
 
 
