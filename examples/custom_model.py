@@ -32,10 +32,10 @@ class DigitNet(Classifier):
     head_name = "fc"  # the final nn.Linear, which reset_classifier replaces
 
     def __init__(self, *, num_classes: int = 10, in_chans: int = 1, width: int = 16) -> None:
-        super().__init__()
-        self.num_classes = num_classes
-        # Default 8x8; the adaptive pool lets anything from 4x4 up through.
-        self.input_spec = InputSpec(channels=in_chans, default_size=8, min_size=4)
+        # Default 8x8; the adaptive pool lets anything from 4x4 up through. Classifier checks
+        # num_classes and in_chans and keeps the spec for its input guard.
+        spec = InputSpec(channels=in_chans, default_size=8, min_size=4)
+        super().__init__(num_classes=num_classes, input_spec=spec)
         self.features = nn.Sequential(
             nn.Conv2d(in_chans, width, 3, padding=1),
             nn.ReLU(),
