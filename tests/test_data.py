@@ -137,7 +137,7 @@ def test_mnist_digits_round_trip(digits_mnist: Path) -> None:
         np.testing.assert_array_equal(part.labels.numpy(), targets[index])
 
 
-def test_mnist_resize_to_lenet5_matches_the_labs_pil_resize(digits_mnist: Path) -> None:
+def test_mnist_resize_to_lenet5_is_the_labs_pil_resize(digits_mnist: Path) -> None:
     from PIL import Image
 
     images, _ = digits_arrays(28)
@@ -146,8 +146,20 @@ def test_mnist_resize_to_lenet5_matches_the_labs_pil_resize(digits_mnist: Path) 
     assert splits.train.images.shape == (len(train_index), 1, 32, 32)
     for k in range(0, len(train_index), 97):
         pil = Image.fromarray(images[train_index[k]]).resize((32, 32), Image.Resampling.BILINEAR)
-        diff = np.abs(splits.train.images[k, 0].numpy().astype(int) - np.asarray(pil, dtype=int))
-        assert diff.max() <= 1
+        np.testing.assert_array_equal(splits.train.images[k, 0].numpy(), np.asarray(pil))
+
+
+def test_shrinking_colour_images_is_pils_resize(tmp_path: Path) -> None:
+    from PIL import Image
+
+    root = write_cifar10(tmp_path, n_per_batch=2)
+    splits = load_data(f"cifar10:{root}", rgb(20))
+    full = load_data(f"cifar10:{root}", rgb(32))
+    for k in range(len(splits.train)):
+        pil = Image.fromarray(full.train.images[k].permute(1, 2, 0).numpy()).resize(
+            (20, 20), Image.Resampling.BILINEAR
+        )
+        np.testing.assert_array_equal(splits.train.images[k].permute(1, 2, 0).numpy(), pil)
 
 
 def test_mnist_takes_the_mnist_and_raw_folders_too(digits_mnist: Path) -> None:
