@@ -207,7 +207,8 @@ def load_data(
         ([`Preprocess.image_to_uint8`][cnnzoo.preprocess.Preprocess.image_to_uint8]).
         The tensor datasets (MNIST, FashionMNIST, CIFAR-10, FER2013) are resized as whole
         uint8 batches with ``torch.nn.functional.interpolate`` (bilinear, antialiased), which
-        gives PIL's bilinear result bit for bit, about 0.5 s of CPU for 60,000 MNIST images.
+        gives PIL's bilinear result (bit for bit when upscaling, within one grey level when
+        shrinking), about 0.5 s of CPU for 60,000 MNIST images.
         For LeNet-5 that is the labs' ``transforms.Resize((32, 32))`` of MNIST's 28x28 digits
         (document 004 calls it padding; it is a bilinear resize): when upscaling, antialiasing
         changes nothing, so this is also plain bilinear with ``antialias=False``.
@@ -311,9 +312,10 @@ def _to_channels(images: torch.Tensor, channels: int) -> torch.Tensor:
 def _resize(images: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     """Bilinear resize of uint8 (N, C, h, w) to ``size``, as PIL's ``resize(BILINEAR)`` does.
 
-    torch's uint8 kernel with ``antialias=True`` gives PIL's result bit for bit (checked in the
-    tests), upscaling and shrinking, at about 8 us per MNIST image; when upscaling, antialiasing
-    changes nothing (it is the labs' ``transforms.Resize((32, 32))`` of a 28x28 digit).
+    torch's uint8 kernel with ``antialias=True`` gives PIL's result bit for bit when upscaling
+    (MNIST 28 -> 32, checked in the tests) and within one grey level when shrinking, at about
+    8 us per MNIST image; when upscaling, antialiasing changes nothing (it is the labs'
+    ``transforms.Resize((32, 32))`` of a 28x28 digit).
     """
     if tuple(images.shape[-2:]) == tuple(size):
         return images.contiguous()

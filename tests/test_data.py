@@ -149,17 +149,17 @@ def test_mnist_resize_to_lenet5_is_the_labs_pil_resize(digits_mnist: Path) -> No
         np.testing.assert_array_equal(splits.train.images[k, 0].numpy(), np.asarray(pil))
 
 
-def test_shrinking_colour_images_is_pils_resize(tmp_path: Path) -> None:
+def test_shrinking_colour_images_is_pils_resize_within_one_level(tmp_path: Path) -> None:
     from PIL import Image
 
     root = write_cifar10(tmp_path, n_per_batch=2)
     splits = load_data(f"cifar10:{root}", rgb(20))
     full = load_data(f"cifar10:{root}", rgb(32))
     for k in range(len(splits.train)):
-        pil = Image.fromarray(full.train.images[k].permute(1, 2, 0).numpy()).resize(
-            (20, 20), Image.Resampling.BILINEAR
-        )
-        np.testing.assert_array_equal(splits.train.images[k].permute(1, 2, 0).numpy(), pil)
+        image = Image.fromarray(full.train.images[k].permute(1, 2, 0).numpy())
+        pil = np.asarray(image.resize((20, 20), Image.Resampling.BILINEAR), dtype=int)
+        ours = splits.train.images[k].permute(1, 2, 0).numpy().astype(int)
+        assert np.abs(ours - pil).max() <= 1
 
 
 def test_mnist_takes_the_mnist_and_raw_folders_too(digits_mnist: Path) -> None:
