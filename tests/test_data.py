@@ -42,6 +42,12 @@ def digits_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def digits_splits(digits_folder: Path) -> DataSplits:
+    """The whole digits folder read once at 8x8 grey (the tests only read it)."""
+    return load_data(f"folder:{digits_folder}", grey(8))
+
+
+@pytest.fixture(scope="module")
 def digits_mnist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_digits_mnist(tmp_path_factory.mktemp("digits") / "mnist")
 
@@ -59,9 +65,9 @@ def folder_order(split_dir: Path) -> list[int]:
 # each format loads, and the digits round-trip
 
 
-def test_folder_digits_round_trip(digits_folder: Path) -> None:
+def test_folder_digits_round_trip(digits_folder: Path, digits_splits: DataSplits) -> None:
     images, targets = digits_arrays()
-    splits = load_data(f"folder:{digits_folder}", grey(8))
+    splits = digits_splits
     assert isinstance(splits, DataSplits)
     assert splits.classes == [str(d) for d in range(10)]
     assert splits.skipped == 0
@@ -84,8 +90,9 @@ def test_folder_digits_round_trip(digits_folder: Path) -> None:
     )
 
 
-def test_folder_grey_images_become_three_equal_channels(digits_folder: Path) -> None:
-    splits = load_data(f"folder:{digits_folder}", rgb(8))
+def test_folder_grey_images_become_three_equal_channels(tmp_path: Path) -> None:
+    root = write_digits_folder(tmp_path, n_per_class=5)
+    splits = load_data(f"folder:{root}", rgb(8))
     x = splits.train.images
     assert x.shape[1:] == (3, 8, 8)
     assert torch.equal(x[:, 0], x[:, 1]) and torch.equal(x[:, 0], x[:, 2])
@@ -166,6 +173,23 @@ def test_mnist_takes_the_mnist_and_raw_folders_too(digits_mnist: Path) -> None:
     expected = load_data(f"mnist:{digits_mnist}", grey(28)).train.images
     for path in (digits_mnist / "MNIST", digits_mnist / "MNIST" / "raw"):
         assert torch.equal(load_data(f"mnist:{path}", grey(28)).train.images, expected)
+
+
+def test_download_goes_through_torchvision(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from torchvision import datasets
+
+    fetched: list[str] = []
+
+    def fake_download(self: datasets.MNIST) -> None:  # what a download leaves behind
+        fetched.append(self.raw_folder)
+        write_digits_mnist(Path(self.root))
+
+    monkeypatch.setattr(datasets.MNIST, "download", fake_download)
+    with pytest.raises(DataError, match="--download"):
+        load_data(f"mnist:{tmp_path}", grey(28))
+    assert not fetched
+    splits = load_data(f"mnist:{tmp_path}", grey(28), download=True)
+    assert fetched and len(splits.train) == 1438
 
 
 def test_fashion_mnist_layout_and_labels(tmp_path: Path) -> None:
@@ -393,8 +417,8 @@ def test_mismatched_idx_counts(tmp_path: Path) -> None:
         load_data(f"mnist:{root}", grey(28))
 
 
-def test_check_labels_names_the_label(digits_folder: Path) -> None:
-    splits = load_data(f"folder:{digits_folder}", grey(8))
+def test_check_labels_names_the_label(digits_splits: DataSplits) -> None:
+    splits = digits_splits
     check_labels(splits, 10)
     with pytest.raises(DataError, match=r"label 9 \('9'\).*beyond the model's 7 classes"):
         check_labels(splits, 7)
