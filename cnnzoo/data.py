@@ -11,7 +11,7 @@ A data spec names a format and where it lies:
 | ``fer2013:CSV`` | the FER2013 csv (``emotion,pixels,Usage``) |
 
 Every split is decoded once into a uint8 tensor ``(N, C, H, W)`` at the model's input size and
-channels ([`Preprocess`][cnnzoo.preprocess.Preprocess]); training then cuts normalised batches
+channels (`cnnzoo.preprocess.Preprocess`); training then cuts normalised batches
 from it instead of decoding and transforming every image through PIL on every step.
 """
 
@@ -185,7 +185,7 @@ def load_data(
             ``fer2013:CSV`` (see the module's table).
         preprocess: the model's preprocessing; only ``size`` and ``channels`` are used here
             (normalisation is applied per batch by
-            [`Preprocess.normalize`][cnnzoo.preprocess.Preprocess.normalize]).
+            `Preprocess.normalize`).
         download: let torchvision fetch MNIST, FashionMNIST or CIFAR-10 into ``DIR`` when the
             files are not there (needs a network).
         strict: fail on the first unreadable image or malformed csv row instead of skipping it
@@ -204,7 +204,7 @@ def load_data(
 
     Notes:
         Resizing: ``folder:`` images go through PIL exactly as ``cnnzoo predict`` does
-        ([`Preprocess.image_to_uint8`][cnnzoo.preprocess.Preprocess.image_to_uint8]).
+        (`Preprocess.image_to_uint8`).
         The tensor datasets (MNIST, FashionMNIST, CIFAR-10, FER2013) are resized as whole
         uint8 batches with ``torch.nn.functional.interpolate`` (bilinear, antialiased), which
         gives PIL's bilinear result (bit for bit when upscaling, within one grey level when
