@@ -350,6 +350,14 @@ def _image_set(
             f"{source}: {images.shape[0]} images but {labels.shape[0]} labels; the files do "
             "not belong together"
         )
+    labels = labels.to(torch.int64)
+    outside = (labels < 0) | (labels >= len(classes))
+    if labels.numel() and bool(outside.any()):
+        index = int(outside.nonzero()[0, 0])
+        raise DataError(
+            f"{source}: label {int(labels[index])} of image {index} is outside "
+            f"0..{len(classes) - 1} ({len(classes)} classes: {', '.join(classes)})"
+        )
     return ImageSet(
         images=images, labels=labels.to(torch.int64), classes=list(classes), source=source
     )
@@ -402,10 +410,16 @@ def _mnist_loader(class_name: str, scheme: str, classes: Sequence[str]) -> Calla
         missing = [name for name in expected if not (raw / name).is_file()]
         if missing and not download:
             where = f"{raw}" if root.is_dir() else f"{raw} ({root} does not exist)"
+            gzipped = [name for name in missing if (raw / f"{name}.gz").is_file()]
+            hint = (
+                f" ({', '.join(n + '.gz' for n in gzipped)} found: decompress them with gunzip, "
+                "or pass --download, which extracts them without fetching)"
+                if gzipped
+                else ". Pass --download (download=True) to let torchvision fetch them"
+            )
             raise DataError(
                 f"{scheme}:{path}: the {class_name} files are not there; expected "
-                f"{', '.join(expected)} (uncompressed) in {where}. Pass --download "
-                f"(download=True) to let torchvision fetch them"
+                f"{', '.join(expected)} (uncompressed) in {where}{hint}"
             )
         sets = []
         for train in (True, False):
