@@ -48,9 +48,11 @@ __all__ = [
     "__version__",
     "check",
     "create",
+    "explain",
     "list_families",
     "list_models",
     "model_info",
+    "predict",
     "register_model",
     "summary",
 ]
@@ -59,6 +61,8 @@ __all__ = [
 _LAZY: dict[str, str] = {}
 _LAZY["summary"] = ".summarize"
 _LAZY["check"] = ".reconcile"
+_LAZY["predict"] = ".inspect"
+_LAZY["explain"] = ".inspect"
 
 
 def __getattr__(name: str) -> Any:
