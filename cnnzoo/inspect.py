@@ -37,6 +37,7 @@ __all__ = [
     "Prediction",
     "default_layer",
     "explain",
+    "feature_grid",
     "load_trained",
     "predict",
     "saliency_map",
@@ -480,7 +481,7 @@ def _figure(width: float, height: float) -> Any:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    fig = Figure(figsize=(width, height), dpi=100)
     FigureCanvasAgg(fig)
     return fig
 
@@ -493,37 +494,62 @@ def _png(fig: Any) -> bytes:
 
 def _saliency_png(shown: torch.Tensor, sal: torch.Tensor, title: str) -> bytes:
     fig = _figure(6.4, 3.4)
-    left, right = fig.subplots(1, 2)
+    # Fixed axes (no layout engine): the picture is the same for every image, and fast.
+    left = fig.add_axes((0.02, 0.04, 0.42, 0.78))
+    right = fig.add_axes((0.48, 0.04, 0.42, 0.78))
+    bar = fig.add_axes((0.92, 0.08, 0.02, 0.70))
     img = shown.permute(1, 2, 0).numpy()
     if img.shape[2] == 1:
         left.imshow(img[:, :, 0], cmap="gray", vmin=0, vmax=255)
     else:
         left.imshow(img)
-    left.set_title("input (as the model sees it)", fontsize=9)
+    left.set_title("input, as the model sees it", fontsize=9)
     heat = right.imshow(sal.numpy(), cmap="hot", vmin=0.0, vmax=1.0)
-    right.set_title("saliency |d score / d pixel|", fontsize=9)
+    right.set_title("saliency: |d score / d pixel|", fontsize=9)
     for ax in (left, right):
         ax.set_axis_off()
-    fig.colorbar(heat, ax=right, fraction=0.046, pad=0.04)
+    fig.colorbar(heat, cax=bar)
     fig.suptitle(f"predicted: {title}")
     return _png(fig)
 
 
-def _features_png(features: torch.Tensor, title: str) -> bytes:
-    channels = features.shape[0]
-    shown = min(channels, MAX_FEATURE_MAPS)
+def feature_grid(features: torch.Tensor, *, limit: int = MAX_FEATURE_MAPS) -> torch.Tensor:
+    """The first ``limit`` channels of (C, h, w) tiled into one (rows*(h+1)-1, cols*(w+1)-1)
+    image, each channel scaled to [0, 1] on its own, NaN in the one-pixel gaps."""
+    shown = min(features.shape[0], limit)
     cols = math.ceil(math.sqrt(shown))
     rows = math.ceil(shown / cols)
-    fig = _figure(1.3 * cols + 0.4, 1.3 * rows + 0.8)
-    axes = fig.subplots(rows, cols, squeeze=False)
-    for i, ax in enumerate(axes.flat):
-        ax.set_axis_off()
-        if i < shown:
-            ax.imshow(features[i].float().numpy(), cmap="viridis")
-            ax.set_title(str(i), fontsize=7)
     h, w = features.shape[1:]
+    grid = torch.full((rows * (h + 1) - 1, cols * (w + 1) - 1), float("nan"))
+    for i in range(shown):
+        f = features[i].float()
+        lo, hi = f.min(), f.max()
+        f = (f - lo) / (hi - lo) if hi > lo else torch.zeros_like(f)
+        r, c = divmod(i, cols)
+        grid[r * (h + 1) : r * (h + 1) + h, c * (w + 1) : c * (w + 1) + w] = f
+    return grid
+
+
+def _features_png(features: torch.Tensor, title: str) -> bytes:
+    # One image of tiles, not one axes per channel: 64 axes take seconds to draw.
+    import matplotlib
+
+    channels, h, w = features.shape
+    shown = min(channels, MAX_FEATURE_MAPS)
+    grid = feature_grid(features)
+    cmap = matplotlib.colormaps["viridis"].with_extremes(bad="white")
+    side = 6.4
+    aspect = grid.shape[0] / grid.shape[1]
+    fig = _figure(side, side * aspect + 0.6)
+    ax = fig.add_axes((0.02, 0.02, 0.96, 0.96 * side * aspect / (side * aspect + 0.6)))
+    ax.imshow(grid.numpy(), cmap=cmap, interpolation="nearest")
+    ax.set_axis_off()
     more = f", first {shown} shown" if shown < channels else ""
-    fig.suptitle(f"{title}: {channels} channels of {h}x{w}{more}")
+    fig.suptitle(
+        f"{title}: {channels} channels of {h}x{w}{more}\n"
+        "(each scaled on its own; row by row from channel 0)",
+        fontsize=9,
+    )
     return _png(fig)
 
 
