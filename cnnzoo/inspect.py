@@ -99,8 +99,9 @@ class ExplainResult:
         probability: its softmax probability.
         saliency: (H, W) at the model's input size, in [0, 1]: the largest absolute gradient
             over the channels, divided by its maximum.
-        layer: the module name whose output ``features`` holds.
-        features: that module's output for the image, (C, h, w).
+        layer: the module name whose output ``features`` holds; ``None`` for a model
+            without convolutions when no layer was named.
+        features: that module's output for the image, (C, h, w), on the CPU; or ``None``.
         files: the PNG files written (saliency first, then feature maps); empty when nothing was
             saved.
     """
@@ -110,8 +111,8 @@ class ExplainResult:
     index: int
     probability: float
     saliency: torch.Tensor = field(repr=False)
-    layer: str
-    features: torch.Tensor = field(repr=False)
+    layer: str | None
+    features: torch.Tensor | None = field(repr=False)
     files: tuple[Path, ...] = ()
 
 
@@ -295,19 +296,22 @@ def predict(
 # Explain
 
 
+def _conv_names(model: nn.Module) -> list[str]:
+    return [name for name, m in model.named_modules() if isinstance(m, nn.Conv2d)]
+
+
 def default_layer(model: nn.Module) -> str:
-    """The last convolution of ``model`` (in module order): the layer whose filters the FER
-    report's question 5 draws.
+    """The last convolution of ``model`` in module order: the layer whose filters the FER
+    report's question 5 draws (``conv2`` of LeNet-5, ``layer4.1.conv2`` of ResNet-18).
 
     Raises:
         InvalidArgumentError: the model has no convolution (the MLP); name a layer instead.
     """
-    convs = [name for name, m in model.named_modules() if isinstance(m, nn.Conv2d)]
+    convs = _conv_names(model)
     if not convs:
-        names = [n for n, _ in model.named_modules() if n]
         raise InvalidArgumentError(
-            f"{getattr(model, 'model_name', type(model).__name__)} has no convolution to draw "
-            f"feature maps of; pass --layer NAME, one of {', '.join(names[:8])}"
+            f"{getattr(model, 'model_name', type(model).__name__)} has no convolution, so no "
+            "feature maps to draw"
         )
     return convs[-1]
 
@@ -379,6 +383,7 @@ def explain(
     out_dir: PathType | None = None,
     model: str | None = None,
     save: bool = True,
+    device: Any = "cpu",
 ) -> ExplainResult:
     """A saliency map and one layer's feature maps for ``image``, written as PNG files.
 
@@ -400,10 +405,13 @@ def explain(
         checkpoint: a cnnzoo checkpoint, or a bare state_dict with ``model`` given.
         image: one image file.
         layer: a module name as in ``model.named_modules()`` (``conv1``, ``features.0``,
-            ``layer1.0.conv1``); default: the last convolution (the report's question 5).
+            ``layer1.0.conv1``); default: the last convolution in module order (the layer
+            the report's question 5 draws). A model without convolutions (the MLP) gets no
+            feature maps unless a layer is named.
         out_dir: an existing, writable directory.
         model: the model name, for a bare state_dict.
         save: write the PNG files (``False``: only compute).
+        device: where to run.
 
     Returns:
         An [`ExplainResult`][cnnzoo.inspect.ExplainResult] with the maps and the files written.
@@ -416,32 +424,43 @@ def explain(
         CheckpointError: see [`load_trained`][cnnzoo.inspect.load_trained].
     """
     directory = _check_out_dir(Path.cwd() if out_dir is None else out_dir) if save else None
-    net, labels, preprocess = load_trained(checkpoint, model=model)
-    layer_name = default_layer(net) if layer is None else layer
-    module = _find_layer(net, layer_name)
-    x = preprocess.load_image(image)
+    net, labels, preprocess = load_trained(checkpoint, model=model, device=device)
+    convs = _conv_names(net)
+    # A model without convolutions (document 002's MLP) still has a saliency map.
+    layer_name = layer if layer is not None else (convs[-1] if convs else None)
+    module = _find_layer(net, layer_name) if layer_name is not None else None
+    x = preprocess.load_image(image).to(_device_of(net))
 
     for p in net.parameters():
         p.requires_grad_(False)  # only the input's gradient is wanted
     caught: list[Any] = []
-    handle = module.register_forward_hook(lambda _m, _i, out: caught.append(out))
+    handle = (
+        module.register_forward_hook(lambda _m, _i, out: caught.append(out))
+        if module is not None
+        else None
+    )
     try:
         sal, logits = _saliency(net, x, None)
     finally:
-        handle.remove()
-    if not caught:
-        raise InvalidArgumentError(
-            f"layer {layer_name!r} is not run by the model's forward pass; choose another"
-        )
-    out = caught[0]
-    if not isinstance(out, torch.Tensor) or out.dim() != 4:
-        shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
-        raise InvalidArgumentError(
-            f"layer {layer_name!r} outputs {shape}, not feature maps (N, C, H, W); choose a "
-            f"convolution, pooling or activation layer such as {default_layer(net)!r}"
-        )
-    features = out[0].detach()
-    probs = torch.softmax(logits.float(), dim=0)
+        if handle is not None:
+            handle.remove()
+    features = None
+    if layer_name is not None:
+        if not caught:
+            raise InvalidArgumentError(
+                f"layer {layer_name!r} is not run by the model's forward pass; choose another"
+            )
+        out = caught[0]
+        if not isinstance(out, torch.Tensor) or out.dim() != 4:
+            shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+            such = f" such as {convs[-1]!r}" if convs else ""
+            raise InvalidArgumentError(
+                f"layer {layer_name!r} outputs {shape}, not feature maps (N, C, H, W); choose "
+                f"a convolution, pooling or activation layer{such}"
+            )
+        features = out[0].detach().cpu()
+    sal = sal.cpu()
+    probs = torch.softmax(logits.float().cpu(), dim=0)
     index = int(probs.argmax())
     label, probability = labels[index], float(probs[index])
 
@@ -453,13 +472,14 @@ def explain(
             shown = preprocess.image_to_uint8(img)
         stem = Path(image).stem
         title = f"{label} ({probability:.1%})"
-        pngs = [
-            (directory / f"{stem}_saliency.png", _saliency_png(shown, sal, title)),
-            (
-                directory / f"{stem}_features_{_safe_part(layer_name)}.png",
-                _features_png(features, f"{layer_name} of {Path(image).name}"),
-            ),
-        ]
+        pngs = [(directory / f"{stem}_saliency.png", _saliency_png(shown, sal, title))]
+        if features is not None and layer_name is not None:
+            pngs.append(
+                (
+                    directory / f"{stem}_features_{_safe_part(layer_name)}.png",
+                    _features_png(features, f"{layer_name} of {Path(image).name}"),
+                )
+            )
         files = _write_all(pngs)
     return ExplainResult(
         path=str(image),

@@ -294,6 +294,20 @@ def test_save_false_writes_nothing(trained, images, tmp_path, monkeypatch) -> No
     assert result.files == () and list(tmp_path.iterdir()) == []
 
 
+def test_a_model_without_convolutions_gets_its_saliency_map_only(workdir, images, tmp_path) -> None:
+    path = workdir / "mlp.pth"
+    model = cnnzoo.create("mlp")
+    pre = preprocess_for("mlp")
+    labels = list("0123456789")
+    save_checkpoint(path, model, model_name="mlp", labels=labels, preprocess=pre.to_dict())
+    result = explain(path, images[0], out_dir=tmp_path)
+    assert result.layer is None and result.features is None
+    assert [p.name for p in tmp_path.iterdir()] == ["top_saliency.png"]
+    assert result.saliency.shape == (28, 28) and result.saliency.max() == 1.0
+    with pytest.raises(InvalidArgumentError, match=r"outputs \(1, 512\), not feature maps"):
+        explain(path, images[0], layer="linear_relu_stack.0", out_dir=tmp_path)
+
+
 # --------------------------------------------------------------------------------------------
 # errors, through the API
 

@@ -28,10 +28,12 @@ def run_explain(args: argparse.Namespace) -> int:
     result = explain(
         args.checkpoint, args.image, layer=args.layer, out_dir=args.out, model=args.model
     )
-    sys.stdout.write(
-        f"{result.path}: {result.label} ({result.probability:.4f}); "
-        f"feature maps of {result.layer} {tuple(result.features.shape)}\n"
+    maps = (
+        f"feature maps of {result.layer} {tuple(result.features.shape)}"
+        if result.features is not None
+        else "no feature maps (the model has no convolution; name one with --layer)"
     )
+    sys.stdout.write(f"{result.path}: {result.label} ({result.probability:.4f}); {maps}\n")
     for path in result.files:
         sys.stdout.write(f"wrote {path}\n")
     return 0
