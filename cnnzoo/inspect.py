@@ -397,7 +397,7 @@ def explain(
     - ``<stem>_saliency.png``: the image as the model sees it beside the saliency heat map,
       titled with the predicted label and its probability;
     - ``<stem>_features_<layer>.png``: a grid of the layer's channels (the first
-      [`MAX_FEATURE_MAPS`][cnnzoo.inspect.MAX_FEATURE_MAPS]).
+      ``MAX_FEATURE_MAPS`` = 64).
 
     Both are written atomically after everything is computed: an error leaves no file behind.
 
@@ -575,10 +575,21 @@ def _features_png(features: torch.Tensor, title: str) -> bytes:
 
 def _write_all(pngs: list[tuple[Path, bytes]]) -> tuple[Path, ...]:
     """Write every file atomically, or none: a failure removes the ones already written."""
+    # atomic_write's temporary file is private (0600); a picture gets the usual mode.
+    umask = os.umask(0)
+    os.umask(umask)
+
+    def writer(data: bytes) -> Any:
+        def write(tmp: Path) -> None:
+            tmp.write_bytes(data)
+            os.chmod(tmp, 0o666 & ~umask)
+
+        return write
+
     done: list[Path] = []
     try:
         for path, data in pngs:
-            done.append(atomic_write(path, lambda tmp, data=data: tmp.write_bytes(data)))
+            done.append(atomic_write(path, writer(data)))
     except BaseException:
         for path in done:
             path.unlink(missing_ok=True)

@@ -33,6 +33,12 @@ from .conftest import run_cnnzoo
 LABELS = ["top", "bottom", "left"]
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _pattern(kind: int, rng: np.random.Generator, side: int = 32) -> np.ndarray:
     """A grey image whose bright half (top, bottom or left) is its class."""
     img = rng.integers(0, 60, size=(side, side)).astype(np.uint8)
@@ -267,6 +273,7 @@ def test_pngs_are_written_and_nothing_else(emotion, images, tmp_path) -> None:
     assert names == ["bottom_features_act2.png", "bottom_saliency.png"]
     assert [p.name for p in result.files] == ["bottom_saliency.png", "bottom_features_act2.png"]
     for path in result.files:
+        assert path.stat().st_mode & 0o777 == 0o666 & ~_umask()
         with Image.open(path) as img:
             img.verify()
             assert img.format == "PNG"
