@@ -48,11 +48,9 @@ __all__ = [
     "__version__",
     "check",
     "create",
-    "explain",
     "list_families",
     "list_models",
     "model_info",
-    "predict",
     "register_model",
     "summary",
 ]
@@ -63,6 +61,7 @@ _LAZY["summary"] = ".summarize"
 _LAZY["check"] = ".reconcile"
 _LAZY["predict"] = ".inspect"
 _LAZY["explain"] = ".inspect"
+__all__ += ["explain", "predict"]
 
 
 def __getattr__(name: str) -> Any:
