@@ -241,8 +241,8 @@ def predict(
 ) -> list[Prediction]:
     """Label each image with the checkpoint's model: top-k labels and softmax probabilities.
 
-    Every image is read and prepared as the model was trained (the checkpoint's size,
-    channels and normalisation) before any is run, so a bad file fails fast.
+    Every image is prepared as the model was trained (the checkpoint's size, channels and
+    normalisation) and classified in batches; a missing file fails before anything runs.
 
     Args:
         checkpoint: a cnnzoo checkpoint, or a bare state_dict with ``model`` given.
@@ -270,12 +270,16 @@ def predict(
             f"topk {topk} is more than the model's {len(labels)} classes; "
             f"use --topk {len(labels)} or less"
         )
-    batch = torch.stack([preprocess.load_image(p) for p in paths])
+    for path in paths:  # a missing file fails before anything runs
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"image {path!r} does not exist")
     dev = _device_of(net)
     probs = []
     with torch.inference_mode():
+        # Decoded batch by batch, so a long list of large images never sits in memory at once.
         for start in range(0, len(paths), _BATCH):
-            logits = net(batch[start : start + _BATCH].to(dev))
+            batch = torch.stack([preprocess.load_image(p) for p in paths[start : start + _BATCH]])
+            logits = net(batch.to(dev))
             probs.append(torch.softmax(logits.float(), dim=1).cpu())
     all_probs = torch.cat(probs)
     values, indices = all_probs.topk(topk, dim=1)
