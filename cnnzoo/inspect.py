@@ -205,7 +205,7 @@ def load_trained(
         if num_classes and len(labels) != num_classes:
             raise CheckpointError(
                 f"checkpoint {str(checkpoint)!r} has {len(labels)} labels for a model with "
-                f"{num_classes} classes; it was not written by cnnzoo train"
+                f"{num_classes} classes; save it again with one label per class"
             )
     else:
         card_labels = model_info(name).labels_for(num_classes) if num_classes else None

@@ -367,6 +367,25 @@ def test_checkpoint_errors(trained, bare, images, tmp_path) -> None:
         predict(bare, [images[0]], model="emotionnet")
 
 
+def test_inconsistent_checkpoint_records_are_checkpoint_errors(images, tmp_path) -> None:
+    model = cnnzoo.create("lenet5", num_classes=3)
+    few = tmp_path / "few_labels.pth"
+    save_checkpoint(few, model, model_name="lenet5", model_kwargs={"num_classes": 3}, labels=["a"])
+    with pytest.raises(CheckpointError, match="1 labels for a model with 3 classes"):
+        predict(few, [images[0]])
+    broken = tmp_path / "broken_preprocess.pth"
+    save_checkpoint(
+        broken, model, model_name="lenet5", model_kwargs={"num_classes": 3}, preprocess={}
+    )
+    with pytest.raises(CheckpointError, match="size, channels, mean and std"):
+        predict(broken, [images[0]])
+
+
+def test_model_name_matching_the_checkpoint_is_accepted_in_any_spelling(trained) -> None:
+    model, labels, _ = load_trained(trained, model="LeNet-5")
+    assert model.model_name == "lenet5" and labels == LABELS
+
+
 def test_output_directory_errors_leave_nothing(trained, images, tmp_path) -> None:
     with pytest.raises(FileNotFoundError, match="missing"):
         explain(trained, images[0], out_dir=tmp_path / "missing")
