@@ -197,7 +197,10 @@ def load_trained(
     net = create(name, **kwargs)
     apply_state_dict(net, ck.state_dict, source=str(checkpoint))
     net.eval().to(device)
-    num_classes = int(getattr(net, "num_classes", 0) or 0)
+    card = model_info(name)
+    num_classes = int(
+        getattr(net, "num_classes", None) or kwargs.get("num_classes") or card.num_classes or 0
+    )
 
     labels = ck.extra.get("labels")
     if labels is not None:
@@ -208,7 +211,7 @@ def load_trained(
                 f"{num_classes} classes; save it again with one label per class"
             )
     else:
-        card_labels = model_info(name).labels_for(num_classes) if num_classes else None
+        card_labels = card.labels_for(num_classes) if num_classes else None
         labels = list(card_labels) if card_labels else [f"class {i}" for i in range(num_classes)]
 
     record = ck.extra.get("preprocess")
@@ -439,7 +442,12 @@ def explain(
         p.requires_grad_(False)  # only the input's gradient is wanted
     caught: list[Any] = []
     handle = (
-        module.register_forward_hook(lambda _m, _i, out: caught.append(out))
+        # A clone: an in-place ReLU after a conv (VGG, AlexNet, ResNet) would overwrite it.
+        module.register_forward_hook(
+            lambda _m, _i, out: caught.append(
+                out.detach().clone() if isinstance(out, torch.Tensor) else out
+            )
+        )
         if module is not None
         else None
     )
@@ -462,7 +470,7 @@ def explain(
                 f"layer {layer_name!r} outputs {shape}, not feature maps (N, C, H, W); choose "
                 f"a convolution, pooling or activation layer{such}"
             )
-        features = out[0].detach().cpu()
+        features = out[0].cpu()
     sal = sal.cpu()
     probs = torch.softmax(logits.float().cpu(), dim=0)
     index = int(probs.argmax())

@@ -246,6 +246,51 @@ def test_feature_maps_are_the_hooked_layers_output(trained, images, tmp_path) ->
     assert torch.allclose(result.features, expected, atol=1e-6)
 
 
+@pytest.fixture
+def inplace_net(tmp_path: Path):
+    """A registered plain nn.Module whose conv is followed by an in-place ReLU (as in VGG)."""
+    from cnnzoo.registry import _unregister
+
+    @cnnzoo.register_model(family="test", input_size=(1, 8, 8), num_classes=2)
+    def inspect_inplace_net(*, num_classes: int = 2) -> nn.Module:
+        """A conv, an in-place ReLU, global pooling and a linear head."""
+        return nn.Sequential(
+            nn.Conv2d(1, 4, 3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+            nn.Linear(4, num_classes),
+        )
+
+    try:
+        torch.manual_seed(5)
+        model = cnnzoo.create("inspect_inplace_net")
+        path = tmp_path / "inplace.pth"
+        torch.save(model.state_dict(), path)
+        Image.fromarray(np.random.default_rng(2).integers(0, 255, (8, 8), np.uint8)).save(
+            tmp_path / "noise.png"
+        )
+        yield model, path, tmp_path / "noise.png"
+    finally:
+        _unregister("inspect_inplace_net")
+
+
+def test_feature_maps_are_taken_before_an_in_place_relu(inplace_net, tmp_path) -> None:
+    model, path, image = inplace_net
+    out = tmp_path / "out"
+    out.mkdir()
+    result = explain(path, image, model="inspect_inplace_net", out_dir=out)
+    x = preprocess_for("inspect_inplace_net").load_image(image)[None]
+    with torch.no_grad():
+        conv = model[0](x)[0]
+    assert result.layer == "0"
+    assert (conv < 0).any()  # so an in-place ReLU would have changed it
+    assert torch.allclose(result.features, conv, atol=1e-6)
+    # A plain nn.Module without num_classes: the card's count and placeholder labels.
+    assert result.label in {"class 0", "class 1"}
+    assert sorted(p.name for p in out.iterdir()) == ["noise_features_0.png", "noise_saliency.png"]
+
+
 def test_default_layer_is_the_last_convolution() -> None:
     assert default_layer(cnnzoo.create("lenet5")) == "conv2"
     # The FER report's question 5 draws its fourth (last) conv layer's 32 filters.
