@@ -51,10 +51,12 @@ __all__ = [
     "check",
     "check_labels",
     "create",
+    "explain",
     "list_families",
     "list_models",
     "load_data",
     "model_info",
+    "predict",
     "register_model",
     "summary",
 ]
@@ -65,6 +67,8 @@ _LAZY["summary"] = ".summarize"
 _LAZY["check"] = ".reconcile"
 _LAZY["load_data"] = ".data"
 _LAZY["check_labels"] = ".data"
+_LAZY["predict"] = ".inspect"
+_LAZY["explain"] = ".inspect"
 
 
 def __getattr__(name: str) -> Any:

@@ -24,6 +24,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "summary": ("summary", "torchinfo's layer table of a model (table, markdown, json, csv)"),
     "check": ("check", "reconcile the course documents' tables with the models, row by row"),
 }
+COMMANDS["predict"] = ("predict", "label images with a trained checkpoint: top-k probabilities")
+COMMANDS["explain"] = ("explain", "saliency map and a layer's feature maps of an image, as PNGs")
 
 
 class _Parser(argparse.ArgumentParser):
