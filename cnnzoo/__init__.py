@@ -59,6 +59,11 @@ __all__ = [
 _LAZY: dict[str, str] = {}
 _LAZY["summary"] = ".summarize"
 _LAZY["check"] = ".reconcile"
+_LAZY["export_onnx"] = ".export"
+_LAZY["ExportReport"] = ".export"
+_LAZY["ExportError"] = ".errors"
+_LAZY["VerificationError"] = ".errors"
+__all__ += ["ExportError", "ExportReport", "VerificationError", "export_onnx"]
 
 
 def __getattr__(name: str) -> Any:

@@ -11,11 +11,14 @@ __all__ = [
     "CheckpointError",
     "CnnzooError",
     "DuplicateModelError",
+    "ExportError",
     "InputShapeError",
     "InvalidArgumentError",
+    "OptionalDependencyError",
     "SpecError",
     "UnknownArgumentError",
     "UnknownModelError",
+    "VerificationError",
 ]
 
 
@@ -50,3 +53,18 @@ class CheckpointError(CnnzooError, ValueError):
 class SpecError(CnnzooError, ValueError):
     """A reference table (``cnnzoo/specs/*.toml`` or a user's file) that is missing or malformed,
     or a name that no table describes."""
+
+
+class ExportError(CnnzooError, RuntimeError):
+    """An export that cannot be made: an opset the installed exporter cannot produce, an
+    operation it cannot translate, or a file that fails the ONNX checker."""
+
+
+class VerificationError(ExportError):
+    """An exported file whose output differs from the PyTorch model's (the message gives the
+    largest difference and the tolerance)."""
+
+
+class OptionalDependencyError(CnnzooError, ImportError):
+    """A feature that needs an optional package that is not installed (the message says how
+    to install it)."""
