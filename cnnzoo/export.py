@@ -768,6 +768,8 @@ def export_onnx(
                 prop = proto.metadata_props.add()
                 prop.key, prop.value = key, subject.metadata[key]
 
+        in_name, in_shape = proto.graph.input[0].name, _shape(proto.graph.input[0])
+        out_name, out_shape = proto.graph.output[0].name, _shape(proto.graph.output[0])
         tmp = Path(tmpdir) / target.name
         if external:
             onnx.save_model(
@@ -791,11 +793,6 @@ def export_onnx(
         if verify:
             result = verify_onnx(tmp, model, input_size=subject.input_size, batches=batches)
 
-        checked = onnx.load(str(tmp), load_external_data=False)
-        graph_in, graph_out = checked.graph.input[0], checked.graph.output[0]
-        produced = _opset_of(checked)
-        in_shape, out_shape = _shape(graph_in), _shape(graph_out)
-        del checked
         size = tmp.stat().st_size
         if data_name is not None:
             size += (Path(tmpdir) / data_name).stat().st_size
@@ -808,9 +805,9 @@ def export_onnx(
         opset=produced,
         model=subject.name,
         weights=subject.weights,
-        input_name=graph_in.name,
+        input_name=in_name,
         input_shape=in_shape,
-        output_name=graph_out.name,
+        output_name=out_name,
         output_shape=out_shape,
         max_abs_diff=result.max_abs_diff if result else None,
         rel_tolerance=REL_TOLERANCE,

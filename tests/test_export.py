@@ -283,11 +283,14 @@ def test_static_batch_and_explicit_opset(tmp_path: Path) -> None:
 # --- the command ------------------------------------------------------------------------------
 
 
-def test_cli_export_writes_card_metadata(tmp_path: Path) -> None:
-    res = run_cnnzoo(["export", "LeNet-5"], cwd=tmp_path)
-    assert res.returncode == 0, res.stderr
-    assert "verified with onnxruntime on batch 1, 3" in res.stdout
-    assert 2 <= len(res.stdout.splitlines()) <= 6
+def test_cli_export_writes_card_metadata(tmp_path: Path, monkeypatch, capsys) -> None:
+    from cnnzoo.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["export", "LeNet-5"]) == 0
+    out = capsys.readouterr().out
+    assert "verified with onnxruntime on batch 1, 3" in out
+    assert 2 <= len(out.splitlines()) <= 6
     path = tmp_path / "lenet5.onnx"  # the canonical name, whatever alias was typed
     meta = _meta(path)
     card = cnnzoo.model_info("lenet5")
@@ -298,39 +301,56 @@ def test_cli_export_writes_card_metadata(tmp_path: Path) -> None:
     assert json.loads(meta["std"]) == list(card.std)
     assert json.loads(meta["input_size"]) == list(card.input_size)
     assert meta["num_classes"] == "10"
+    assert meta["weights"].startswith("random (seed 0")
+
+
+def test_cli_unknown_model_in_a_fresh_interpreter(tmp_path: Path) -> None:
+    res = run_cnnzoo(["export", "resnet81"], cwd=tmp_path)
+    assert res.returncode == 1
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("cnnzoo export: error: unknown model 'resnet81'")
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["export", "resnet81"], "unknown model 'resnet81'"),
         (["export", "lenet5", "-o", "nowhere/x.onnx"], "does not exist"),
         (["export", "lenet5", "--opset", "99"], "opset 99"),
+        (["export", "lenet5", "--num-classes", "3", "--checkpoint", "ten.pt"], "fc3.weight"),
     ],
 )
-def test_cli_errors_are_one_line_exit_1(tmp_path: Path, args, message) -> None:
-    res = run_cnnzoo(args, cwd=tmp_path)
-    assert res.returncode == 1
-    lines = res.stderr.strip().splitlines()
+def test_cli_errors_are_one_line_exit_1(tmp_path, monkeypatch, capsys, args, message) -> None:
+    from cnnzoo.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    torch.save(cnnzoo.create("lenet5").state_dict(), tmp_path / "ten.pt")
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("cnnzoo export: error:")
     assert message in lines[0]
-    assert list(tmp_path.iterdir()) == []
+    assert [p.name for p in tmp_path.iterdir()] == ["ten.pt"]
 
 
-def test_cli_without_netron_says_how_to_install(tmp_path: Path) -> None:
-    import subprocess
+def test_cli_usage_error_exit_2(capsys) -> None:
+    from cnnzoo.cli import main
 
-    code = (
-        "import sys; sys.modules['netron'] = None\n"  # makes `import netron` fail
-        "from cnnzoo.cli import main\n"
-        "raise SystemExit(main(['export', 'mlp', '--static-batch', '--no-verify', '--netron']))"
-    )
-    res = subprocess.run(
-        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=600
-    )
-    assert res.returncode == 1
-    assert 'pip install "cnnzoo[netron]"' in res.stderr
-    assert len(res.stderr.strip().splitlines()) == 1
+    with pytest.raises(SystemExit) as exc:
+        main(["export", "lenet5", "--input-size", "1", "32"])
+    assert exc.value.code == 2
+
+
+def test_cli_without_netron_says_how_to_install(tmp_path, monkeypatch, capsys) -> None:
+    from cnnzoo.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(sys.modules, "netron", None)  # makes `import netron` fail
+    assert main(["export", "mlp", "--static-batch", "--no-verify", "--netron"]) == 1
+    captured = capsys.readouterr()
+    assert 'pip install "cnnzoo[netron]"' in captured.err
+    assert len(captured.err.strip().splitlines()) == 1
+    assert "not verified" in captured.out
     assert (tmp_path / "mlp.onnx").is_file()  # the file is written all the same
 
 
