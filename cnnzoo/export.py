@@ -100,14 +100,15 @@ class VerifyResult:
         batches: the batch sizes compared.
         output_spread: how much the outputs differ between samples, relative to their size;
             near 0 means the outputs hardly depend on the input (dead activations), and the
-            comparison then says little about the layers before the last.
+            comparison then says little about the layers before the last. ``None`` when
+            only batch 1 was compared.
     """
 
     max_abs_diff: float
     tolerance: float
     rel_tolerance: float
     batches: tuple[int, ...]
-    output_spread: float
+    output_spread: float | None
 
 
 @dataclass(frozen=True)
@@ -660,7 +661,7 @@ def verify_onnx(
         tolerance=tolerance,
         rel_tolerance=rel_tolerance,
         batches=tuple(batches),
-        output_spread=spread if spread != float("inf") else 0.0,
+        output_spread=spread if spread != float("inf") else None,
     )
 
 
