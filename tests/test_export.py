@@ -70,6 +70,16 @@ def _live_model(name: str) -> torch.nn.Module:
     return model
 
 
+#: Node names the guide promises (docs/guide/export.md), per model.
+EXPECTED_NODES = {
+    "lenet5": {"conv1", "pool2", "flatten", "fc3"},
+    "inception_block": {"branch1.conv", "branch2.1.conv", "branch4.0", "cat"},
+    "resnet18": {"conv1", "layer1.0.conv1", "layer1.0/add", "layer1.0.relu/2", "fc"},
+    "googlenet": {"conv1.conv", "lrn1", "inception3a/cat", "inception3a.branch1.conv"},
+    "vgg16": {"features.0", "features.30", "classifier.0", "classifier.6"},
+}
+
+
 @pytest.mark.parametrize("name", MODELS)
 def test_round_trip(name: str, tmp_path: Path) -> None:
     card = cnnzoo.model_info(name)
@@ -100,6 +110,9 @@ def test_round_trip(name: str, tmp_path: Path) -> None:
     for node in proto.graph.node:
         if node.op_type in ("Conv", "Gemm"):
             assert node.name in modules, f"{node.op_type} node {node.name!r} is not a module"
+    if hasattr(model, "head_name"):
+        assert model.head_name in names
+    assert EXPECTED_NODES.get(name, set()) <= set(names), sorted(set(names))[:40]
 
     # An independent run on a batch size the export did not verify (the batch is dynamic).
     x = torch.randn(2, *card.input_size)
