@@ -461,3 +461,43 @@ def test_torchvision_state_dict(tmp_path: Path) -> None:
         expected = tv(x).numpy()
     got = session.run(None, {"input": x.numpy()})[0]
     assert np.abs(got - expected).max() <= REL_TOLERANCE * np.abs(expected).max()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.name != "posix", reason="sends SIGINT")
+def test_cli_netron_stops_on_ctrl_c_exit_0(tmp_path: Path) -> None:
+    import re
+    import signal
+    import subprocess
+
+    pytest.importorskip("netron")
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    args = ["export", "mlp", "--static-batch", "--no-verify", "--netron", "--port", "0"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cnnzoo", *args],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": path},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # A shell's background job ignores SIGINT; the child must take Ctrl-C as a user's would.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        out = ""
+        while "Netron is serving" not in out:
+            line = proc.stdout.readline()
+            assert line, f"exited early: {out}{proc.stderr.read()}"
+            out += line
+        url = re.search(r"http://127\.0\.0\.1:\d+", out).group(0)
+        with urllib.request.urlopen(url, timeout=10) as response:
+            assert response.status == 200
+        proc.send_signal(signal.SIGINT)
+        rest, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "stopped Netron" in rest
+    with pytest.raises((urllib.error.URLError, ConnectionError, OSError)):
+        urllib.request.urlopen(url, timeout=2)
