@@ -43,6 +43,7 @@ from .errors import (
     ExportError,
     InvalidArgumentError,
     OptionalDependencyError,
+    UnknownModelError,
     VerificationError,
 )
 
@@ -273,12 +274,12 @@ def _rescale_alive(model: nn.Module, input_size: tuple[int, int, int]) -> None:
     gen = torch.Generator().manual_seed(_SEED)
     x = torch.randn(2, *input_size, generator=gen)
 
-    def hook(module: nn.Module, _inputs: Any, output: torch.Tensor) -> torch.Tensor:
+    def hook(module: Any, _inputs: Any, output: torch.Tensor) -> torch.Tensor:
         s = float(output.std())
         if not (s > 1e-12 and s < float("inf")):
             return output
         module.weight.mul_(1.0 / s)
-        if getattr(module, "bias", None) is not None:
+        if module.bias is not None:
             module.bias.mul_(1.0 / s)
         return output / s
 
@@ -360,37 +361,37 @@ def _subject(
     if ckpt is not None:
         apply_state_dict(model, ckpt.state_dict, source=str(checkpoint))
         weights = Path(checkpoint).name  # type: ignore[arg-type]
-    name = getattr(model, "model_name", None)
-    registered = False
-    if name is not None:
+    given: str | None = getattr(model, "model_name", None)
+    registered: str | None = None
+    if given is not None:
         try:
-            name = resolve_name(name)
-            registered = True
-        except Exception:
-            registered = False
-    if input_size is None:
+            registered = resolve_name(given)
+        except UnknownModelError:
+            registered = None
+    size = input_size
+    if size is None:
         default = getattr(model, "default_input_size", None)
-        if default is None and registered:
-            default = model_info(name).input_size
+        if default is None and registered is not None:
+            default = model_info(registered).input_size
         if default is None:
             raise InvalidArgumentError(
                 f"cannot tell the input size of a {type(model).__name__}; pass input_size=(C, H, W)"
             )
-        input_size = _check_input_size(default)
-    assert input_size is not None
+        size = _check_input_size(default) or (0, 0, 0)
     num_classes = getattr(model, "num_classes", None)
-    if registered:
-        meta = _card_metadata(name, input_size, num_classes, extra)
+    if registered is not None:
+        name = registered
+        meta = _card_metadata(name, size, num_classes, extra)
         is_classifier = model_info(name).is_classifier
     else:
         from ._version import __version__
 
-        name = name or type(model).__name__
+        name = given or type(model).__name__
         meta = {
             "cnnzoo_version": __version__,
             "model": name,
             "family": "custom",
-            "input_size": _json(list(input_size)),
+            "input_size": _json(list(size)),
         }
         if num_classes is not None:
             meta["num_classes"] = str(num_classes)
@@ -398,7 +399,7 @@ def _subject(
             meta["class_labels"] = _json([str(v) for v in extra["labels"]])
         is_classifier = num_classes is not None
     meta["weights"] = weights
-    return _Subject(model, name, weights, input_size, meta, is_classifier)
+    return _Subject(model, name, weights, size, meta, is_classifier)
 
 
 # --- the exporter -----------------------------------------------------------------------------
