@@ -173,6 +173,20 @@ def test_a_custom_module(tmp_path: Path) -> None:
     assert names == ["0", "1", "2", "3"]
 
 
+def test_a_dead_model_is_also_verified_on_a_live_copy(tmp_path: Path) -> None:
+    model = cnnzoo.create("lenet5").eval()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.mul_(0.01)  # as AlexNet's paper init: the logits are the final bias
+    report = export_onnx(model, tmp_path / "dead.onnx")
+    assert report.output_spread < 1e-3
+    assert report.live_copy_diff is not None
+    assert "rescaled copy" in str(report)
+    assert [p.name for p in tmp_path.iterdir()] == ["dead.onnx"]  # the copy's file is gone
+    # The file holds the given (dead) weights, not the copy's.
+    assert verify_onnx(tmp_path / "dead.onnx", model, input_size=(1, 32, 32)).output_spread < 1e-3
+
+
 # --- a checkpoint, its metadata, and a file that no longer matches its model ------------------
 
 LABELS = [f"digit {i}" for i in range(10)]
