@@ -15,7 +15,9 @@ it draws them from a fixed seed and rescales each convolution and linear layer (
 LSUV-style) so that its output has unit standard deviation on a fixed random batch. The file
 then holds those weights, the check compares logits that depend on every layer, and the same
 command writes the same weights every time. A checkpoint, or a model object you pass, is
-exported exactly as it is.
+exported exactly as it is; when its outputs hardly depend on the input, a rescaled copy is
+exported and verified as well (and thrown away), so the translation of every layer is checked
+all the same.
 """
 
 from __future__ import annotations
@@ -741,7 +743,8 @@ def export_onnx(
 
     A model exported by name without a checkpoint gets random weights from a fixed seed,
     rescaled so that every layer's output stays alive (see the module's docstring for why);
-    a checkpoint or a given model is exported as it is.
+    a checkpoint or a given model is exported as it is, and if its outputs hardly depend on
+    the input, a rescaled copy is verified as well.
 
     Args:
         model_or_name: a registered model name, or a model (not modified: a copy is exported).
