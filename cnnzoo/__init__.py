@@ -19,11 +19,13 @@ from .errors import (
     CnnzooError,
     DataError,
     DuplicateModelError,
+    ExportError,
     InputShapeError,
     InvalidArgumentError,
     SpecError,
     UnknownArgumentError,
     UnknownModelError,
+    VerificationError,
 )
 from .registry import (
     ModelCard,
@@ -40,6 +42,8 @@ __all__ = [
     "CnnzooError",
     "DataError",
     "DuplicateModelError",
+    "ExportError",
+    "ExportReport",
     "InputShapeError",
     "InvalidArgumentError",
     "ModelCard",
@@ -47,11 +51,13 @@ __all__ = [
     "SpecError",
     "UnknownArgumentError",
     "UnknownModelError",
+    "VerificationError",
     "__version__",
     "check",
     "check_labels",
     "create",
     "explain",
+    "export_onnx",
     "list_families",
     "list_models",
     "load_data",
@@ -69,6 +75,8 @@ _LAZY["load_data"] = ".data"
 _LAZY["check_labels"] = ".data"
 _LAZY["predict"] = ".inspect"
 _LAZY["explain"] = ".inspect"
+_LAZY["export_onnx"] = ".export"
+_LAZY["ExportReport"] = ".export"
 
 
 def __getattr__(name: str) -> Any:

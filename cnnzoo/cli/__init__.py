@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "info": ("models", "show a model's card: source, input, classes, labels, size, cost"),
     "summary": ("summary", "torchinfo's layer table of a model (table, markdown, json, csv)"),
     "check": ("check", "reconcile the course documents' tables with the models, row by row"),
+    "export": ("export", "export a model to ONNX, checked with onnxruntime; open it in Netron"),
 }
 COMMANDS["predict"] = ("predict", "label images with a trained checkpoint: top-k probabilities")
 COMMANDS["explain"] = ("explain", "saliency map and a layer's feature maps of an image, as PNGs")
