@@ -17,6 +17,7 @@ from ._version import __version__
 from .errors import (
     CheckpointError,
     CnnzooError,
+    DataError,
     DuplicateModelError,
     InputShapeError,
     InvalidArgumentError,
@@ -37,6 +38,7 @@ from .registry import (
 __all__ = [
     "CheckpointError",
     "CnnzooError",
+    "DataError",
     "DuplicateModelError",
     "InputShapeError",
     "InvalidArgumentError",
@@ -47,9 +49,11 @@ __all__ = [
     "UnknownModelError",
     "__version__",
     "check",
+    "check_labels",
     "create",
     "list_families",
     "list_models",
+    "load_data",
     "model_info",
     "register_model",
     "summary",
@@ -59,6 +63,8 @@ __all__ = [
 _LAZY: dict[str, str] = {}
 _LAZY["summary"] = ".summarize"
 _LAZY["check"] = ".reconcile"
+_LAZY["load_data"] = ".data"
+_LAZY["check_labels"] = ".data"
 
 
 def __getattr__(name: str) -> Any:

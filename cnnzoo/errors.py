@@ -10,6 +10,7 @@ from __future__ import annotations
 __all__ = [
     "CheckpointError",
     "CnnzooError",
+    "DataError",
     "DuplicateModelError",
     "InputShapeError",
     "InvalidArgumentError",
@@ -50,3 +51,7 @@ class CheckpointError(CnnzooError, ValueError):
 class SpecError(CnnzooError, ValueError):
     """A reference table (``cnnzoo/specs/*.toml`` or a user's file) that is missing or malformed,
     or a name that no table describes."""
+
+
+class DataError(CnnzooError, ValueError):
+    """A dataset that is missing, empty or malformed (the message names the file or row)."""
