@@ -65,6 +65,11 @@ _LAZY["summary"] = ".summarize"
 _LAZY["check"] = ".reconcile"
 _LAZY["load_data"] = ".data"
 _LAZY["check_labels"] = ".data"
+_LAZY["export_onnx"] = ".export"
+_LAZY["ExportReport"] = ".export"
+_LAZY["ExportError"] = ".errors"
+_LAZY["VerificationError"] = ".errors"
+__all__ += ["ExportError", "ExportReport", "VerificationError", "export_onnx"]
 
 
 def __getattr__(name: str) -> Any:

@@ -12,11 +12,14 @@ __all__ = [
     "CnnzooError",
     "DataError",
     "DuplicateModelError",
+    "ExportError",
     "InputShapeError",
     "InvalidArgumentError",
+    "OptionalDependencyError",
     "SpecError",
     "UnknownArgumentError",
     "UnknownModelError",
+    "VerificationError",
 ]
 
 
@@ -55,3 +58,18 @@ class SpecError(CnnzooError, ValueError):
 
 class DataError(CnnzooError, ValueError):
     """A dataset that is missing, empty or malformed (the message names the file or row)."""
+
+
+class ExportError(CnnzooError, RuntimeError):
+    """An export that cannot be made: an opset the installed exporter cannot produce, an
+    operation it cannot translate, or a file that fails the ONNX checker."""
+
+
+class VerificationError(ExportError):
+    """An exported file whose output differs from the PyTorch model's (the message gives the
+    largest difference and the tolerance)."""
+
+
+class OptionalDependencyError(CnnzooError, ImportError):
+    """A feature that needs an optional package that is not installed (the message says how
+    to install it)."""
