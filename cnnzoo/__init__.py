@@ -70,6 +70,9 @@ _LAZY["ExportReport"] = ".export"
 _LAZY["ExportError"] = ".errors"
 _LAZY["VerificationError"] = ".errors"
 __all__ += ["ExportError", "ExportReport", "VerificationError", "export_onnx"]
+_LAZY["train"] = ".training"
+_LAZY["evaluate"] = ".training"
+__all__ += ["evaluate", "train"]
 
 
 def __getattr__(name: str) -> Any:

@@ -1,9 +1,9 @@
 """Training and evaluation: the labs' loop as one function, fast, reproducible and resumable.
 
-[`train`][cnnzoo.training.train] is what ``cnnzoo train`` runs; [`evaluate`][cnnzoo.training.evaluate]
-is what ``cnnzoo evaluate`` runs. Both take the data as a spec string (``"mnist:DIR"``,
-``"folder:DIR"``, ...; see [`load_data`][cnnzoo.data.load_data]) or as an already loaded
-``DataSplits``.
+[`train`][cnnzoo.training.train] is what ``cnnzoo train`` runs;
+[`evaluate`][cnnzoo.training.evaluate] is what ``cnnzoo evaluate`` runs. Both take the data as
+a spec string (``"mnist:DIR"``, ``"folder:DIR"``, ...; see
+[`load_data`][cnnzoo.data.load_data]) or as an already loaded ``DataSplits``.
 
 How the loop is fast: the whole dataset is decoded once into a uint8 tensor at the model's size.
 Every epoch shuffles indices with a generator seeded by ``(seed, epoch)`` and cuts normalised
@@ -47,7 +47,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .checkpoint import atomic_write, read_checkpoint, save_checkpoint
-from .errors import CheckpointError, CnnzooError, InvalidArgumentError
+from .errors import CheckpointError, CnnzooError, DataError, InvalidArgumentError
 from .preprocess import Preprocess, preprocess_for
 
 __all__ = [
@@ -202,7 +202,7 @@ class EvalReport:
         return asdict(self)
 
     def __str__(self) -> str:
-        width = max(5, *(len(label) for label in self.labels))
+        width = max(5, *(len(label) + len(str(i)) + 1 for i, label in enumerate(self.labels)))
         lines = [
             f"{self.model} ({self.checkpoint}) on {self.num_images} {self.split} images",
             f"accuracy {self.accuracy:.4f}  loss {self.loss:.4f}",
@@ -216,9 +216,11 @@ class EvalReport:
             )
         cell = max(4, *(len(str(v)) for row in self.confusion for v in row))
         lines += ["", "confusion matrix (rows: true, columns: predicted)"]
-        lines.append(" " * width + "  " + " ".join(f"{i:>{cell}d}" for i in range(len(self.labels))))
+        header = " ".join(f"{i:>{cell}d}" for i in range(len(self.labels)))
+        lines.append(" " * width + "  " + header)
         for i, (label, row) in enumerate(zip(self.labels, self.confusion, strict=True)):
-            lines.append(f"{label:<{width}}  " + " ".join(f"{v:>{cell}d}" for v in row) + f"  {i}")
+            name = label if label == str(i) else f"{i} {label}"
+            lines.append(f"{name:<{width}}  " + " ".join(f"{v:>{cell}d}" for v in row))
         return "\n".join(lines)
 
 
@@ -286,10 +288,6 @@ def _check_labels(labels: torch.Tensor, num_classes: int, where: str) -> None:
 
 
 def _data_error(message: str) -> Exception:
-    try:
-        from .errors import DataError  # type: ignore[attr-defined]
-    except ImportError:  # before the data feature's error class existed
-        return InvalidArgumentError(message)
     return DataError(message)
 
 
@@ -676,6 +674,11 @@ def train(
             val_set=val_set,
             val_name=val_name,
             data_source=str(data) if isinstance(data, (str, PathLike)) else "in-memory",
+            data_info={
+                "skipped": int(getattr(splits, "skipped", 0)),
+                "problems": list(getattr(splits, "problems", []))[:5],
+                "notes": list(getattr(splits, "notes", [])),
+            },
             ckpt=ckpt,
             resume_path=resume_path,
             out=out_path,
@@ -722,6 +725,7 @@ def _fit(
     val_set: tuple[torch.Tensor, torch.Tensor] | None,
     val_name: str,
     data_source: str,
+    data_info: dict[str, Any],
     ckpt: Any,
     resume_path: Path | None,
     out: Path,
@@ -863,6 +867,7 @@ def _fit(
                 "out": str(out),
                 "start_epoch": start_epoch,
                 "channels_last": use_cl,
+                **data_info,
             },
         )
     )
@@ -1017,7 +1022,9 @@ def model_info_channels(name: str) -> int:
     return int(model_info(name).input_size[0])
 
 
-def _read_best(resume_path: Path | None, best_info: dict[str, Any]) -> dict[str, torch.Tensor] | None:
+def _read_best(
+    resume_path: Path | None, best_info: dict[str, Any]
+) -> dict[str, torch.Tensor] | None:
     """The weights of the best epoch so far, from ``best.pth`` beside ``last.pth``."""
     if resume_path is None or not best_info.get("epoch"):
         return None
@@ -1143,9 +1150,7 @@ def _pick_split(
     splits: Any, split: str, config: dict[str, Any]
 ) -> tuple[torch.Tensor, torch.Tensor, str]:
     if split not in ("auto", "test", "validation", "train"):
-        raise InvalidArgumentError(
-            f"unknown split {split!r}; use auto, test, validation or train"
-        )
+        raise InvalidArgumentError(f"unknown split {split!r}; use auto, test, validation or train")
     if split == "test" or (split == "auto" and splits.test is not None):
         if splits.test is None:
             raise _data_error("the data has no test split; use split 'validation' or 'train'")
@@ -1161,7 +1166,9 @@ def _pick_split(
     return val[0], val[1], "validation"
 
 
-def _map_labels(y: torch.Tensor, data_classes: Sequence[str], labels: Sequence[str]) -> torch.Tensor:
+def _map_labels(
+    y: torch.Tensor, data_classes: Sequence[str], labels: Sequence[str]
+) -> torch.Tensor:
     """Renumber the data's labels into the checkpoint's class order, matching class names."""
     if list(data_classes) == list(labels):
         return y

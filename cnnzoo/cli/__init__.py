@@ -24,6 +24,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "summary": ("summary", "torchinfo's layer table of a model (table, markdown, json, csv)"),
     "check": ("check", "reconcile the course documents' tables with the models, row by row"),
 }
+COMMANDS["train"] = ("train", "train a model on a dataset: checkpoints, history, plots")
+COMMANDS["evaluate"] = ("evaluate", "accuracy, per-class precision/recall, confusion matrix")
 
 
 class _Parser(argparse.ArgumentParser):
