@@ -224,16 +224,16 @@ def write_fer_csv(
 def _emotion_image(kind: int, size: int, rng: np.random.Generator) -> np.ndarray:
     """A grey face-like pattern: two eyes and a mouth that smiles, is flat, or frowns."""
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / size
-    dx, dy = rng.uniform(-0.06, 0.06, size=2)
-    img = rng.normal(90, 20, size=(size, size)).astype(np.float32)
+    dx, dy = rng.uniform(-0.03, 0.03, size=2)
+    img = rng.normal(90, 15, size=(size, size)).astype(np.float32)
     for ex in (0.32, 0.68):
         eye = (xx - ex - dx) ** 2 + (yy - 0.35 - dy) ** 2 < 0.006
         img[eye] = 230
     x = xx - 0.5 - dx
-    # happy: the mouth's ends are higher than its middle (a smile); sad: lower
+    # happy: the mouth's ends are higher than its middle (a smile); sad: lower; neutral: flat
     bend = {0: -1.0, 1: 0.0, 2: 1.0}[kind]
-    curve = 0.68 + bend * (0.25 * x**2 - 0.02) * 4
-    mouth = (np.abs(yy - dy - curve) < 0.04) & (np.abs(x) < 0.25)
+    curve = 0.70 + bend * (4.0 * x**2 - 0.08)
+    mouth = (np.abs(yy - dy - curve) < 0.04) & (np.abs(x) < 0.27)
     img[mouth] = 230
     return np.clip(img, 0, 255).astype(np.uint8)
 
