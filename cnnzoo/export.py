@@ -100,14 +100,15 @@ class VerifyResult:
         batches: the batch sizes compared.
         output_spread: how much the outputs differ between samples, relative to their size;
             near 0 means the outputs hardly depend on the input (dead activations), and the
-            comparison then says little about the layers before the last.
+            comparison then says little about the layers before the last. ``None`` when
+            only batch 1 was compared.
     """
 
     max_abs_diff: float
     tolerance: float
     rel_tolerance: float
     batches: tuple[int, ...]
-    output_spread: float
+    output_spread: float | None
 
 
 @dataclass(frozen=True)
@@ -491,30 +492,32 @@ def _fx_name(node: Any) -> str:
     return node.op_type
 
 
-def _name_nodes(graph: Any) -> None:
-    """Name every node after its module: ``features.0``, ``layer1.0.conv1``, ``layer1.0/Add``.
+def _name_nodes(graph: Any, leaves: set[str]) -> None:
+    """Name every node after its module: ``features.0``, ``layer1.0.conv1``, ``layer1.0/add``.
 
-    A module that gives one node gives it its name; one that gives several names them
-    ``module/OpType`` (numbered if that repeats). Ops of the model's own ``forward`` (a
-    ``torch.flatten``) are named after the operation.
+    A node from a leaf module (a Conv2d, a ReLU) takes the module's name; an operation in a
+    container's own ``forward`` (a residual ``add``, the inception ``cat``) is named
+    ``container/operation``, and one in the model's ``forward`` just ``operation``. A module
+    called more than once (ResNet's shared ReLU) names its later nodes ``name/2``, ``name/3``.
     """
     initializers = {t.name for t in graph.initializer}
-    bases = []
+    used: dict[str, int] = {}
     for node in graph.node:
         module = _module_of_node(node, initializers)
-        bases.append(module if module else _fx_name(node))
-    counts: dict[str, int] = {}
-    for b in bases:
-        counts[b] = counts.get(b, 0) + 1
-    used: set[str] = set()
-    for node, base in zip(graph.node, bases, strict=True):
-        name = base if counts[base] == 1 else f"{base}/{node.op_type}"
-        candidate, k = name, 1
-        while candidate in used:
-            candidate = f"{name}_{k}"
-            k += 1
-        used.add(candidate)
-        node.name = candidate
+        op = re.sub(r"_\d+$", "", _fx_name(node)) or node.op_type
+        if module and module in leaves:
+            base = module
+        elif module:
+            base = f"{module}/{op}"
+        else:
+            base = op
+        count = used.get(base, 0) + 1
+        used[base] = count
+        node.name = base if count == 1 else f"{base}/{count}"
+    names = [n.name for n in graph.node]
+    if len(set(names)) != len(names):  # "a/2" given by the model itself: fall back to numbers
+        for i, node in enumerate(graph.node):
+            node.name = f"{node.name}#{i}"
 
 
 _PATH_RE = re.compile(r'File "|(?:^|[\s\'"(])(?:/[^/\s]+){2,}|[A-Za-z]:\\')
@@ -658,7 +661,7 @@ def verify_onnx(
         tolerance=tolerance,
         rel_tolerance=rel_tolerance,
         batches=tuple(batches),
-        output_spread=spread if spread != float("inf") else 0.0,
+        output_spread=spread if spread != float("inf") else None,
     )
 
 
@@ -755,7 +758,8 @@ def export_onnx(
                 f"{subject.name} (it stopped at opset {produced}); choose an opset from 18 to "
                 f"{_max_opset()}, or leave it out"
             )
-        _name_nodes(proto.graph)
+        leaves = {n for n, m in model.named_modules() if n and not any(m.children())}
+        _name_nodes(proto.graph, leaves)
         _strip_local(proto)
         proto.graph.name = subject.name
         proto.doc_string = subject.metadata.get("description", subject.name)
@@ -765,6 +769,8 @@ def export_onnx(
                 prop = proto.metadata_props.add()
                 prop.key, prop.value = key, subject.metadata[key]
 
+        in_name, in_shape = proto.graph.input[0].name, _shape(proto.graph.input[0])
+        out_name, out_shape = proto.graph.output[0].name, _shape(proto.graph.output[0])
         tmp = Path(tmpdir) / target.name
         if external:
             onnx.save_model(
@@ -788,11 +794,6 @@ def export_onnx(
         if verify:
             result = verify_onnx(tmp, model, input_size=subject.input_size, batches=batches)
 
-        checked = onnx.load(str(tmp), load_external_data=False)
-        graph_in, graph_out = checked.graph.input[0], checked.graph.output[0]
-        produced = _opset_of(checked)
-        in_shape, out_shape = _shape(graph_in), _shape(graph_out)
-        del checked
         size = tmp.stat().st_size
         if data_name is not None:
             size += (Path(tmpdir) / data_name).stat().st_size
@@ -805,9 +806,9 @@ def export_onnx(
         opset=produced,
         model=subject.name,
         weights=subject.weights,
-        input_name=graph_in.name,
+        input_name=in_name,
         input_shape=in_shape,
-        output_name=graph_out.name,
+        output_name=out_name,
         output_shape=out_shape,
         max_abs_diff=result.max_abs_diff if result else None,
         rel_tolerance=REL_TOLERANCE,

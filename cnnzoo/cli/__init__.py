@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "info": ("models", "show a model's card: source, input, classes, labels, size, cost"),
     "summary": ("summary", "torchinfo's layer table of a model (table, markdown, json, csv)"),
     "check": ("check", "reconcile the course documents' tables with the models, row by row"),
+    "export": ("export", "export a model to ONNX, checked with onnxruntime; open it in Netron"),
 }
 COMMANDS["train"] = ("train", "train a model on a dataset: checkpoints, history, plots")
 COMMANDS["evaluate"] = ("evaluate", "accuracy, per-class precision/recall, confusion matrix")
