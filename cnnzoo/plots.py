@@ -122,4 +122,5 @@ def save_samples(
             color="black" if ok else "red",
         )
         ax.axis("off")
+    fig.suptitle("predicted (true); wrong ones in red", fontsize=9)
     return _save(fig, path)

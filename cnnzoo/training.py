@@ -3,7 +3,7 @@
 [`train`][cnnzoo.training.train] is what ``cnnzoo train`` runs;
 [`evaluate`][cnnzoo.training.evaluate] is what ``cnnzoo evaluate`` runs. Both take the data as
 a spec string (``"mnist:DIR"``, ``"folder:DIR"``, ...; see
-[`load_data`][cnnzoo.data.load_data]) or as an already loaded ``DataSplits``.
+``cnnzoo.load_data``) or as an already loaded ``DataSplits``.
 
 How the loop is fast: the whole dataset is decoded once into a uint8 tensor at the model's size.
 Every epoch shuffles indices with a generator seeded by ``(seed, epoch)`` and cuts normalised
@@ -977,7 +977,9 @@ def _fit(
                 confusion, classes, out / "confusion_matrix.png", title=f"{val_name} images"
             )
             images, labels = val_set
-            pick = torch.arange(min(len(labels), 16))
+            # A seeded random choice, so the grid shows several classes and is the same each run.
+            gen = torch.Generator().manual_seed(cfg["seed"])
+            pick = torch.randperm(len(labels), generator=gen)[:16].sort().values
             with torch.inference_mode():
                 evaluator.eval()
                 pred = evaluator(norm(images[pick])).argmax(1).cpu()
@@ -996,7 +998,7 @@ def _fit(
         except ImportError as exc:
             raise CnnzooError(
                 "--onnx needs cnnzoo.export_onnx, which this installation does not have; "
-                f"export later with: cnnzoo export {model_name} --weights {best_path}"
+                f"export later with: cnnzoo export {model_name} --checkpoint {best_path}"
             ) from exc
         onnx_path = out / "best.onnx"
         export_onnx(model_name, onnx_path, checkpoint=best_path)

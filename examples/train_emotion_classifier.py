@@ -97,6 +97,7 @@ def train_and_save(data_dir: Path, epochs: int, out: Path) -> None:
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     batch_size = 32
 
+    # --8<-- [start:train_loop]
     for epoch in range(1, epochs + 1):
         model.train()
         order = torch.randperm(len(data.train))  # shuffle every epoch
@@ -123,6 +124,7 @@ def train_and_save(data_dir: Path, epochs: int, out: Path) -> None:
             test_acc = (outputs.argmax(1).cpu() == data.test.labels).float().mean().item()
             line += f", test accuracy {test_acc:.3f}"
         print(line)
+    # --8<-- [end:train_loop]
 
     # The lab saves the state_dict as face_expression.pth. A cnnzoo checkpoint is that
     # state_dict plus the labels and preprocessing, so `cnnzoo predict face_expression.pth
