@@ -496,19 +496,24 @@ def _eval_arrays(
     ``world``-th image)."""
     was_training = model.training
     model.eval()
-    loss_sum = torch.zeros((), dtype=torch.float64, device=norm.device)
+    loss_sum = torch.zeros((), dtype=_sum_dtype(norm.device), device=norm.device)
     confusion = torch.zeros(num_classes * num_classes, dtype=torch.int64, device=norm.device)
     idx_all = torch.arange(rank, len(labels), world)
     for start in range(0, len(idx_all), batch_size):
         idx = idx_all[start : start + batch_size]
         y = labels[idx].to(norm.device)
         out = model(norm(images[idx]))
-        loss_sum += F.cross_entropy(out.float(), y, reduction="sum").double()
+        loss_sum += F.cross_entropy(out.float(), y, reduction="sum").to(loss_sum.dtype)
         confusion += torch.bincount(y * num_classes + out.argmax(1), minlength=num_classes**2)
     model.train(was_training)
     confusion = confusion.cpu()
     correct = int(confusion.view(num_classes, num_classes).diagonal().sum())
     return float(loss_sum), correct, len(idx_all), confusion
+
+
+def _sum_dtype(device: torch.device) -> torch.dtype:
+    # Loss sums in float64 (an epoch adds up many numbers); MPS has no float64.
+    return torch.float32 if device.type == "mps" else torch.float64
 
 
 def _score(record: dict[str, Any]) -> tuple[float, float]:
@@ -880,7 +885,7 @@ def _fit(
             if device.type != "cpu":
                 perm = perm.to(device)
             ddp_model.train()
-            loss_sum = torch.zeros((), dtype=torch.float64, device=device)
+            loss_sum = torch.zeros((), dtype=_sum_dtype(device), device=device)
             correct = torch.zeros((), dtype=torch.int64, device=device)
             seen = 0
             report_every = 1 if device.type == "cpu" else 20
@@ -899,7 +904,7 @@ def _fit(
                 opt.zero_grad(set_to_none=True)
                 (batch_loss * (world / n_global)).backward()
                 opt.step()
-                loss_sum += batch_loss.detach().double()
+                loss_sum += batch_loss.detach().to(loss_sum.dtype)
                 correct += (logits.detach().argmax(1) == y).sum()
                 seen += len(idx)
                 if progress is not None and (step % report_every == 0 or step == steps - 1):
