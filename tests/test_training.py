@@ -227,6 +227,50 @@ def test_cli_reports_an_interrupt_with_exit_130(monkeypatch, capsys, tmp_path):
     assert "2 epoch(s)" in err and f"--resume {tmp_path / 'last.pth'}" in err
 
 
+@pytest.mark.slow
+def test_sigint_to_the_cli_saves_last_and_exits_130(digits_dir, tmp_path):
+    import signal
+    import time
+
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "cnnzoo", "train", "lenet5", "--data",
+           f"folder:{digits_dir / 'folder'}", "--epochs", "500", "--out", str(out)]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=_env())  # fmt: skip
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:  # wait for the first completed epoch
+            line = proc.stdout.readline()
+            if line.startswith("epoch 1/500") or not line:
+                break
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, stderr
+    assert "--resume" in stderr and "Traceback" not in stderr
+    saved = read_checkpoint(out / "last.pth")
+    assert 1 <= saved.extra["epoch"] < 500
+    assert len(json.loads((out / "history.json").read_text())) == saved.extra["epoch"]
+
+
+def test_a_terminal_gets_a_progress_bar_per_epoch(monkeypatch, capsys):
+    from cnnzoo.cli.train import _Progress
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    progress = _Progress()
+    record = {"epoch": 1, "train_loss": 0.5, "train_acc": 0.8, "val_loss": 0.4, "val_acc": 0.85,
+              "seconds": 1.0, "images_per_s": 1000.0}  # fmt: skip
+    progress(TrainEvent("epoch_start", epoch=1, epochs=2, steps=3))
+    for step in (1, 2, 3):
+        progress(TrainEvent("step", epoch=1, epochs=2, step=step, steps=3, loss=0.5, acc=0.8))
+    progress(TrainEvent("epoch", epoch=1, epochs=2, steps=3, record=record))
+    captured = capsys.readouterr()
+    assert "epoch 1/2" in captured.err and "3/3" in captured.err and "val_acc" in captured.err
+    assert "epoch 1/2:" not in captured.out  # the bar replaces the line
+
+
 # ------------------------------------------------------------------------------------------
 # emotionNet end to end through the CLI
 
