@@ -745,7 +745,7 @@ def _fit(
     out = Path(dist_state.broadcast(str(out)))  # rank 0's default timestamp names the run
     num_classes = len(classes)
     model_kwargs = {"num_classes": num_classes}
-    if preprocess.channels != model_info_channels(model_name):
+    if preprocess.channels != _card_channels(model_name):
         model_kwargs["in_chans"] = preprocess.channels
     seed, epochs, batch_size = cfg["seed"], cfg["epochs"], cfg["batch_size"]
 
@@ -1023,7 +1023,7 @@ def _fit(
     )
 
 
-def model_info_channels(name: str) -> int:
+def _card_channels(name: str) -> int:
     from .registry import model_info
 
     return int(model_info(name).input_size[0])
