@@ -11,7 +11,7 @@ A data spec names a format and where it lies:
 | ``fer2013:CSV`` | the FER2013 csv (``emotion,pixels,Usage``) |
 
 Every split is decoded once into a uint8 tensor ``(N, C, H, W)`` at the model's input size and
-channels ([`Preprocess`][cnnzoo.preprocess.Preprocess]); training then cuts normalised batches
+channels (`cnnzoo.preprocess.Preprocess`); training then cuts normalised batches
 from it instead of decoding and transforming every image through PIL on every step.
 """
 
@@ -185,7 +185,7 @@ def load_data(
             ``fer2013:CSV`` (see the module's table).
         preprocess: the model's preprocessing; only ``size`` and ``channels`` are used here
             (normalisation is applied per batch by
-            [`Preprocess.normalize`][cnnzoo.preprocess.Preprocess.normalize]).
+            `Preprocess.normalize`).
         download: let torchvision fetch MNIST, FashionMNIST or CIFAR-10 into ``DIR`` when the
             files are not there (needs a network).
         strict: fail on the first unreadable image or malformed csv row instead of skipping it
@@ -204,7 +204,7 @@ def load_data(
 
     Notes:
         Resizing: ``folder:`` images go through PIL exactly as ``cnnzoo predict`` does
-        ([`Preprocess.image_to_uint8`][cnnzoo.preprocess.Preprocess.image_to_uint8]).
+        (`Preprocess.image_to_uint8`).
         The tensor datasets (MNIST, FashionMNIST, CIFAR-10, FER2013) are resized as whole
         uint8 batches with ``torch.nn.functional.interpolate`` (bilinear, antialiased), which
         gives PIL's bilinear result (bit for bit when upscaling, within one grey level when
@@ -350,6 +350,14 @@ def _image_set(
             f"{source}: {images.shape[0]} images but {labels.shape[0]} labels; the files do "
             "not belong together"
         )
+    labels = labels.to(torch.int64)
+    outside = (labels < 0) | (labels >= len(classes))
+    if labels.numel() and bool(outside.any()):
+        index = int(outside.nonzero()[0, 0])
+        raise DataError(
+            f"{source}: label {int(labels[index])} of image {index} is outside "
+            f"0..{len(classes) - 1} ({len(classes)} classes: {', '.join(classes)})"
+        )
     return ImageSet(
         images=images, labels=labels.to(torch.int64), classes=list(classes), source=source
     )
@@ -402,10 +410,16 @@ def _mnist_loader(class_name: str, scheme: str, classes: Sequence[str]) -> Calla
         missing = [name for name in expected if not (raw / name).is_file()]
         if missing and not download:
             where = f"{raw}" if root.is_dir() else f"{raw} ({root} does not exist)"
+            gzipped = [name for name in missing if (raw / f"{name}.gz").is_file()]
+            hint = (
+                f" ({', '.join(n + '.gz' for n in gzipped)} found: decompress them with gunzip, "
+                "or pass --download, which extracts them without fetching)"
+                if gzipped
+                else ". Pass --download (download=True) to let torchvision fetch them"
+            )
             raise DataError(
                 f"{scheme}:{path}: the {class_name} files are not there; expected "
-                f"{', '.join(expected)} (uncompressed) in {where}. Pass --download "
-                f"(download=True) to let torchvision fetch them"
+                f"{', '.join(expected)} (uncompressed) in {where}{hint}"
             )
         sets = []
         for train in (True, False):

@@ -417,6 +417,30 @@ def test_mismatched_idx_counts(tmp_path: Path) -> None:
         load_data(f"mnist:{root}", grey(28))
 
 
+def test_label_outside_the_datasets_classes(tmp_path: Path) -> None:
+    root = write_digits_mnist(tmp_path)
+    labels_file = root / "MNIST" / "raw" / "t10k-labels-idx1-ubyte"
+    _, targets = digits_arrays()
+    _, test_index = digits_split(len(targets))
+    bad = targets[test_index].astype(np.uint8)
+    bad[5] = 12
+    write_idx(labels_file, bad)
+    with pytest.raises(DataError, match=r"label 12 of image 5 is outside 0\.\.9"):
+        load_data(f"mnist:{root}", grey(28))
+
+
+def test_gzipped_mnist_files_get_a_hint(tmp_path: Path) -> None:
+    import gzip
+
+    root = write_digits_mnist(tmp_path)
+    raw = root / "MNIST" / "raw"
+    for f in list(raw.iterdir()):
+        (raw / f"{f.name}.gz").write_bytes(gzip.compress(f.read_bytes()))
+        f.unlink()
+    with pytest.raises(DataError, match=r"ubyte\.gz found: decompress them with gunzip"):
+        load_data(f"mnist:{root}", grey(28))
+
+
 def test_check_labels_names_the_label(digits_splits: DataSplits) -> None:
     splits = digits_splits
     check_labels(splits, 10)
