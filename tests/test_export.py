@@ -70,6 +70,16 @@ def _live_model(name: str) -> torch.nn.Module:
     return model
 
 
+#: Node names the guide promises (docs/guide/export.md), per model.
+EXPECTED_NODES = {
+    "lenet5": {"conv1", "pool2", "flatten", "fc3"},
+    "inception_block": {"branch1.conv", "branch2.1.conv", "branch4.0", "cat"},
+    "resnet18": {"conv1", "layer1.0.conv1", "layer1.0/add", "layer1.0.relu/2", "fc"},
+    "googlenet": {"conv1.conv", "lrn1", "inception3a/cat", "inception3a.branch1.conv"},
+    "vgg16": {"features.0", "features.30", "classifier.0", "classifier.6"},
+}
+
+
 @pytest.mark.parametrize("name", MODELS)
 def test_round_trip(name: str, tmp_path: Path) -> None:
     card = cnnzoo.model_info(name)
@@ -100,6 +110,9 @@ def test_round_trip(name: str, tmp_path: Path) -> None:
     for node in proto.graph.node:
         if node.op_type in ("Conv", "Gemm"):
             assert node.name in modules, f"{node.op_type} node {node.name!r} is not a module"
+    if hasattr(model, "head_name"):
+        assert model.head_name in names
+    assert EXPECTED_NODES.get(name, set()) <= set(names), sorted(set(names))[:40]
 
     # An independent run on a batch size the export did not verify (the batch is dynamic).
     x = torch.randn(2, *card.input_size)
@@ -448,3 +461,43 @@ def test_torchvision_state_dict(tmp_path: Path) -> None:
         expected = tv(x).numpy()
     got = session.run(None, {"input": x.numpy()})[0]
     assert np.abs(got - expected).max() <= REL_TOLERANCE * np.abs(expected).max()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.name != "posix", reason="sends SIGINT")
+def test_cli_netron_stops_on_ctrl_c_exit_0(tmp_path: Path) -> None:
+    import re
+    import signal
+    import subprocess
+
+    pytest.importorskip("netron")
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    args = ["export", "mlp", "--static-batch", "--no-verify", "--netron", "--port", "0"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cnnzoo", *args],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": path},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # A shell's background job ignores SIGINT; the child must take Ctrl-C as a user's would.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        out = ""
+        while "Netron is serving" not in out:
+            line = proc.stdout.readline()
+            assert line, f"exited early: {out}{proc.stderr.read()}"
+            out += line
+        url = re.search(r"http://127\.0\.0\.1:\d+", out).group(0)
+        with urllib.request.urlopen(url, timeout=10) as response:
+            assert response.status == 200
+        proc.send_signal(signal.SIGINT)
+        rest, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "stopped Netron" in rest
+    with pytest.raises((urllib.error.URLError, ConnectionError, OSError)):
+        urllib.request.urlopen(url, timeout=2)
