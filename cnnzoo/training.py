@@ -3,7 +3,7 @@
 [`train`][cnnzoo.training.train] is what ``cnnzoo train`` runs;
 [`evaluate`][cnnzoo.training.evaluate] is what ``cnnzoo evaluate`` runs. Both take the data as
 a spec string (``"mnist:DIR"``, ``"folder:DIR"``, ...; see
-``cnnzoo.load_data``) or as an already loaded ``DataSplits``.
+[`load_data`][cnnzoo.data.load_data]) or as an already loaded ``DataSplits``.
 
 How the loop is fast: the whole dataset is decoded once into a uint8 tensor at the model's size.
 Every epoch shuffles indices with a generator seeded by ``(seed, epoch)`` and cuts normalised
