@@ -524,14 +524,31 @@ def _score(record: dict[str, Any]) -> tuple[float, float]:
 
 def _write_history(out: Path, history: list[dict[str, Any]]) -> None:
     text = json.dumps(history, indent=2) + "\n"
-    atomic_write(out / "history.json", lambda tmp: tmp.write_text(text))
+    _write_text(out / "history.json", text)
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(_HISTORY_KEYS), lineterminator="\n")
     writer.writeheader()
     for rec in history:
         writer.writerow({k: "" if rec.get(k) is None else rec.get(k) for k in _HISTORY_KEYS})
     csv_text = buf.getvalue()
-    atomic_write(out / "history.csv", lambda tmp: tmp.write_text(csv_text))
+    _write_text(out / "history.csv", csv_text)
+
+
+def _write_text(path: Path, text: str) -> None:
+    from .plots import usual_mode
+
+    def write(tmp: Path) -> None:
+        tmp.write_text(text)
+        os.chmod(tmp, usual_mode())
+
+    atomic_write(path, write)
+
+
+def _save_checkpoint(path: Path, model: nn.Module, **kwargs: Any) -> None:
+    from .plots import usual_mode
+
+    save_checkpoint(path, model, **kwargs)
+    os.chmod(path, usual_mode())  # save_checkpoint's file is private (0600), as its temp file
 
 
 def train(
@@ -825,7 +842,7 @@ def _fit(
     def save_last(snap: dict[str, Any]) -> None:
         metrics = {k: snap["history"][-1][k] for k in _HISTORY_KEYS[1:5]} if snap["history"] else {}
         holder = _StateHolder(model, snap["state"])
-        save_checkpoint(
+        _save_checkpoint(
             last_path,
             holder,
             model_name=model_name,
@@ -844,7 +861,7 @@ def _fit(
         out.mkdir(parents=True, exist_ok=True)
         if best_state is not None and not best_path.exists():
             save_last_best = _StateHolder(model, best_state)
-            save_checkpoint(
+            _save_checkpoint(
                 best_path,
                 save_last_best,
                 model_name=model_name,
@@ -947,7 +964,7 @@ def _fit(
             boundary = snapshot(epoch)
             if rank == 0:
                 if improved:
-                    save_checkpoint(
+                    _save_checkpoint(
                         best_path,
                         model,
                         model_name=model_name,
