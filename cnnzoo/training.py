@@ -839,11 +839,13 @@ def _fit(
             "best": dict(best_info),
         }
 
-    def save_last(snap: dict[str, Any]) -> None:
+    def save_last(
+        snap: dict[str, Any], path: Path | None = None, *, with_history_files: bool = True
+    ) -> None:
         metrics = {k: snap["history"][-1][k] for k in _HISTORY_KEYS[1:5]} if snap["history"] else {}
         holder = _StateHolder(model, snap["state"])
         _save_checkpoint(
-            last_path,
+            path or last_path,
             holder,
             model_name=model_name,
             model_kwargs=model_kwargs,
@@ -855,20 +857,17 @@ def _fit(
             best=snap["best"],
             **extra_common,
         )
-        _write_history(out, snap["history"])
+        if with_history_files:
+            _write_history(out, snap["history"])
 
     if rank == 0:
         out.mkdir(parents=True, exist_ok=True)
-        if best_state is not None and not best_path.exists():
-            save_last_best = _StateHolder(model, best_state)
-            _save_checkpoint(
-                best_path,
-                save_last_best,
-                model_name=model_name,
-                model_kwargs=model_kwargs,
-                epoch=best_info["epoch"],
-                **extra_common,
-            )
+        if best_state is not None and resume_path is not None and not best_path.exists():
+            # Resumed into another directory: the best epoch so far comes along.
+            import shutil
+
+            source = resume_path.parent / "best.pth"
+            atomic_write(best_path, lambda tmp: shutil.copyfile(source, tmp))
     boundary = snapshot(start_epoch)
     saved_epoch = start_epoch if (resume_path is not None and out == resume_path.parent) else None
 
@@ -964,16 +963,8 @@ def _fit(
             boundary = snapshot(epoch)
             if rank == 0:
                 if improved:
-                    _save_checkpoint(
-                        best_path,
-                        model,
-                        model_name=model_name,
-                        model_kwargs=model_kwargs,
-                        epoch=epoch,
-                        metrics={k: record[k] for k in _HISTORY_KEYS[1:5]},
-                        history=[dict(r) for r in history],
-                        **extra_common,
-                    )
+                    # The same record as last.pth of that epoch, so it resumes too.
+                    save_last(boundary, best_path, with_history_files=False)
                 save_last(boundary)
                 saved_epoch = epoch
             emit(TrainEvent("epoch", epoch=epoch, epochs=epochs, steps=steps, record=record))

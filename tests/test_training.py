@@ -195,6 +195,16 @@ def test_resume_gives_the_uninterrupted_history(reference, tmp_path):
     _same_weights(out / "best.pth", reference.best)
     assert json.loads((out / "history.json").read_text()) == resumed.history
 
+    # best.pth resumes too (from its epoch), into another directory; last.pth's best comes along.
+    best = read_checkpoint(out / "best.pth")
+    assert {"optimizer", "rng", "config", "history"} <= set(best.extra)
+    again = train("lenet5", _small_digits(), resume=out / "best.pth", out=tmp_path / "again",
+                  plots=False)  # fmt: skip
+    _same_history(again.history, reference.history)
+    other = tmp_path / "other"
+    train("lenet5", _small_digits(), resume=out / "last.pth", out=other, plots=False)
+    _same_weights(other / "best.pth", reference.best)
+
 
 @pytest.mark.parametrize(("stop_epoch", "stop_step"), [(2, 4), (1, 2)])
 def test_ctrl_c_saves_last_and_resuming_matches(reference, tmp_path, stop_epoch, stop_step):
