@@ -230,6 +230,16 @@ def test_ctrl_c_saves_last_and_resuming_matches(reference, tmp_path, stop_epoch,
     _same_weights(out / "last.pth", reference.last)
 
 
+def test_augmentation_is_seeded_and_changes_the_batches(tmp_path):
+    def run(name: str, augment: bool) -> list[dict]:
+        return train("lenet5", _small_digits(200), epochs=1, batch_size=50, seed=5,
+                     augment=augment, out=tmp_path / name, plots=False).history  # fmt: skip
+
+    a, b, plain = run("a", True), run("b", True), run("plain", False)
+    _same_history(a, b, tol=0.0)
+    assert a[0]["train_loss"] != plain[0]["train_loss"]
+
+
 def test_cli_reports_an_interrupt_with_exit_130(monkeypatch, capsys, tmp_path):
     import cnnzoo.training as training
     from cnnzoo.cli import main
