@@ -19,11 +19,13 @@ from .errors import (
     CnnzooError,
     DataError,
     DuplicateModelError,
+    ExportError,
     InputShapeError,
     InvalidArgumentError,
     SpecError,
     UnknownArgumentError,
     UnknownModelError,
+    VerificationError,
 )
 from .registry import (
     ModelCard,
@@ -40,6 +42,8 @@ __all__ = [
     "CnnzooError",
     "DataError",
     "DuplicateModelError",
+    "ExportError",
+    "ExportReport",
     "InputShapeError",
     "InvalidArgumentError",
     "ModelCard",
@@ -47,14 +51,18 @@ __all__ = [
     "SpecError",
     "UnknownArgumentError",
     "UnknownModelError",
+    "VerificationError",
     "__version__",
     "check",
     "check_labels",
     "create",
+    "explain",
+    "export_onnx",
     "list_families",
     "list_models",
     "load_data",
     "model_info",
+    "predict",
     "register_model",
     "summary",
 ]
@@ -65,11 +73,10 @@ _LAZY["summary"] = ".summarize"
 _LAZY["check"] = ".reconcile"
 _LAZY["load_data"] = ".data"
 _LAZY["check_labels"] = ".data"
+_LAZY["predict"] = ".inspect"
+_LAZY["explain"] = ".inspect"
 _LAZY["export_onnx"] = ".export"
 _LAZY["ExportReport"] = ".export"
-_LAZY["ExportError"] = ".errors"
-_LAZY["VerificationError"] = ".errors"
-__all__ += ["ExportError", "ExportReport", "VerificationError", "export_onnx"]
 _LAZY["train"] = ".training"
 _LAZY["evaluate"] = ".training"
 __all__ += ["evaluate", "train"]

@@ -2,7 +2,7 @@
 
 Measuring means a forward pass under torchinfo, which for all models together costs seconds;
 ``cnnzoo list`` must answer in a fraction of that. So the figures of the built-in models are
-measured once by ``python -m cnnzoo._stats --write`` into ``data/model_stats.json``, and
+measured once by ``python -m cnnzoo._stats --write`` into ``measured/model_stats.json``, and
 ``tests/test_models.py`` measures every model again and fails if the file is stale. A model the
 file does not know (a plugin's) is measured on first use.
 """
@@ -65,7 +65,7 @@ def measure(name: str) -> ModelStats:
 @functools.cache
 def _shipped() -> dict[str, ModelStats]:
     try:
-        text = resources.files("cnnzoo").joinpath("data", _FILE).read_text(encoding="utf-8")
+        text = resources.files("cnnzoo").joinpath("measured", _FILE).read_text(encoding="utf-8")
     except FileNotFoundError:
         return {}
     raw = json.loads(text)["models"]
@@ -95,7 +95,7 @@ def write_stats(path: Path | None = None) -> Path:
     data = {"models": {n: asdict(measure(n)) for n in names}}
     for v in data["models"].values():
         v["output_size"] = list(v["output_size"])
-    target = path or Path(__file__).parent / "data" / _FILE
+    target = path or Path(__file__).parent / "measured" / _FILE
     target.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return target
 

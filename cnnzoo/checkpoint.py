@@ -147,11 +147,23 @@ def atomic_write(path: str | PathLike[str], write: Any) -> Path:
     os.close(fd)
     try:
         write(Path(tmp))
+        # mkstemp's file is private (0600); the result gets the mode of the file it replaces,
+        # or the usual one for a new file (0666 less the umask), as open() would give it.
+        os.chmod(tmp, _mode_for(target))
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return target
+
+
+def _mode_for(target: Path) -> int:
+    try:
+        return target.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def save_checkpoint(

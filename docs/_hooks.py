@@ -343,11 +343,76 @@ def cli_reference() -> str:
     return "\n\n".join(sections)
 
 
+# --- errata --------------------------------------------------------------------------------
+
+
+def _figure(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, (list, tuple)):
+        return " × ".join(_figure(v) for v in value)
+    return str(value)
+
+
+def _where(rows: tuple[str, ...], field: str) -> str:
+    if not rows or rows == ("total",):
+        return f"total, {field}"
+    return f"row{'s' if len(rows) > 1 else ''} {', '.join(rows)}: {field}"
+
+
+@functools.cache
+def _check_report() -> Any:
+    return cnnzoo.check()
+
+
+def errata() -> str:
+    """Every erratum of every shipped table, as ``cnnzoo check`` confirms it now.
+
+    The build fails when a table no longer reconciles or an erratum is no longer observed, so the
+    page can only show mistakes the models still demonstrate.
+    """
+    report = _check_report()
+    if not report.ok:
+        raise PluginError("cnnzoo check fails: " + "; ".join(report.failures))
+    sections = []
+    for table in report.tables:
+        heading = f"### {table.title} {{#{table.id}}}"
+        where = f"`{table.id}` · {table.source}"
+        if not table.errata:
+            sections.append(f"{heading}\n\n{where}\n\nEvery printed figure matches the model.")
+            continue
+        rows = []
+        for e in table.errata:
+            if e.confirmed is False:
+                raise PluginError(f"{table.id} {e.id}: the erratum is no longer observed")
+            status = {True: "confirmed", None: "not checkable"}[e.confirmed]
+            cause = e.cause
+            for also in e.also:
+                note = f" ({also.note})" if also.note else ""
+                cause += f" — `{also.model}` measures {also.measured:,}{note}"
+            rows.append(
+                [e.id, _where(e.rows, e.field), _figure(e.printed), _figure(e.true), status, cause]
+            )
+        sections.append(
+            "\n\n".join(
+                [
+                    heading,
+                    where,
+                    _table(["", "where", "printed", "true", "by the model", "cause"], rows),
+                ]
+            )
+        )
+    return "\n\n".join(sections)
+
+
 # --- mkdocs events -------------------------------------------------------------------------
 
 _MACROS: dict[str, Callable[..., str]] = {
     "bn_running_stats": bn_running_stats,
     "cli_reference": cli_reference,
+    "errata": errata,
     "family_table": family_table,
     "layer_table": layer_table,
     "model_card": model_card,

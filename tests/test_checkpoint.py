@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import torch
 
@@ -74,3 +76,35 @@ def test_other_num_classes_names_shapes(tmp_path):
     with pytest.raises(CheckpointError, match=r"fc3.weight \(file \[7, 84\], model \[10, 84\]\)"):
         cnnzoo.create("lenet5", weights=path)
     assert cnnzoo.create("lenet5", weights=path, num_classes=7).num_classes == 7
+
+
+def test_atomic_write_gives_the_usual_mode_and_keeps_an_old_files_mode(tmp_path):
+    from cnnzoo.checkpoint import atomic_write
+
+    umask = os.umask(0o022)
+    try:
+        new = atomic_write(tmp_path / "new.bin", lambda tmp: tmp.write_bytes(b"x"))
+        assert new.stat().st_mode & 0o777 == 0o644  # not mkstemp's private 0600
+        old = tmp_path / "old.bin"
+        old.write_bytes(b"old")
+        old.chmod(0o640)
+        atomic_write(old, lambda tmp: tmp.write_bytes(b"new"))
+        assert old.read_bytes() == b"new" and old.stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(umask)
+
+
+def test_atomic_write_failure_leaves_nothing_and_the_old_file_untouched(tmp_path):
+    from cnnzoo.checkpoint import atomic_write
+
+    old = tmp_path / "w.pth"
+    old.write_bytes(b"old")
+
+    def boom(tmp):
+        tmp.write_bytes(b"half")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        atomic_write(old, boom)
+    assert old.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["w.pth"]

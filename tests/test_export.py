@@ -155,6 +155,38 @@ def test_rescaling_brings_a_dead_network_to_life() -> None:
         assert abs(float(out.std()) - 1.0) < 1e-3, name
 
 
+def test_a_custom_module(tmp_path: Path) -> None:
+    from cnnzoo.errors import InvalidArgumentError
+
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 4, 3), torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(64, 5)
+    )
+    with pytest.raises(InvalidArgumentError, match="input_size"):
+        export_onnx(model, tmp_path / "tiny.onnx")
+    report = export_onnx(model, tmp_path / "tiny.onnx", input_size=(3, 6, 6))
+    assert model.training  # the caller's model is left as it was (a copy is exported)
+    meta = _meta(tmp_path / "tiny.onnx")
+    assert meta["family"] == "custom" and meta["model"] == "Sequential"
+    assert meta["weights"] == "given model" and "class_labels" not in meta
+    assert report.output_shape == ("batch", 5)
+    names = [n.name for n in onnx.load(str(tmp_path / "tiny.onnx")).graph.node]
+    assert names == ["0", "1", "2", "3"]
+
+
+def test_a_dead_model_is_also_verified_on_a_live_copy(tmp_path: Path) -> None:
+    model = cnnzoo.create("lenet5").eval()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.mul_(0.01)  # as AlexNet's paper init: the logits are the final bias
+    report = export_onnx(model, tmp_path / "dead.onnx")
+    assert report.output_spread < 1e-3
+    assert report.live_copy_diff is not None
+    assert "rescaled copy" in str(report)
+    assert [p.name for p in tmp_path.iterdir()] == ["dead.onnx"]  # the copy's file is gone
+    # The file holds the given (dead) weights, not the copy's.
+    assert verify_onnx(tmp_path / "dead.onnx", model, input_size=(1, 32, 32)).output_spread < 1e-3
+
+
 # --- a checkpoint, its metadata, and a file that no longer matches its model ------------------
 
 LABELS = [f"digit {i}" for i in range(10)]

@@ -47,8 +47,8 @@ def test_load_image_resizes_converts_and_normalises(tmp_path) -> None:
 
 def test_load_image_errors_name_the_file(tmp_path) -> None:
     p = preprocess_for("lenet5")
-    with pytest.raises(FileNotFoundError, match="nope.png"):
+    with pytest.raises(FileNotFoundError, match=r"nope\.png"):
         p.load_image(tmp_path / "nope.png")
     (tmp_path / "bad.png").write_bytes(b"not an image")
-    with pytest.raises(InvalidArgumentError, match="bad.png"):
+    with pytest.raises(InvalidArgumentError, match=r"bad\.png"):
         p.load_image(tmp_path / "bad.png")

@@ -25,6 +25,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("check", "reconcile the course documents' tables with the models, row by row"),
     "export": ("export", "export a model to ONNX, checked with onnxruntime; open it in Netron"),
 }
+COMMANDS["predict"] = ("predict", "label images with a trained checkpoint: top-k probabilities")
+COMMANDS["explain"] = ("explain", "saliency map and a layer's feature maps of an image, as PNGs")
 COMMANDS["train"] = ("train", "train a model on a dataset: checkpoints, history, plots")
 COMMANDS["evaluate"] = ("evaluate", "accuracy, per-class precision/recall, confusion matrix")
 
