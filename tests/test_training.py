@@ -339,6 +339,15 @@ def test_emotionnet_train_and_evaluate_through_the_cli(emotion_dir, tmp_path, ca
     text = capsys.readouterr().out
     assert "precision" in text and "confusion matrix" in text and "happy" in text
 
+    # predict and explain read the labels and preprocessing the training run stored.
+    face = next((emotion_dir / "test" / "sad").glob("*.png"))
+    assert main(["predict", str(out / "best.pth"), str(face), "--format", "json"]) == 0
+    assert {"happy", "neutral", "sad"} & set(capsys.readouterr().out.replace('"', " ").split())
+    pictures = tmp_path / "explain"
+    pictures.mkdir()
+    assert main(["explain", str(out / "best.pth"), str(face), "--out", str(pictures)]) == 0
+    assert sorted(p.suffix for p in pictures.iterdir()) == [".png", ".png"]
+
 
 @pytest.mark.slow
 def test_emotionnet_resume_and_onnx_through_the_cli(emotion_dir, tmp_path):
