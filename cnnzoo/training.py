@@ -631,7 +631,7 @@ def train(
             "optimizer state); resume from a run's last.pth"
         )
     saved_cfg: dict[str, Any] = dict(ckpt.extra.get("config", {})) if ckpt else {}
-    given = {
+    given: dict[str, Any] = {
         "epochs": epochs,
         "batch_size": batch_size,
         "lr": lr,
@@ -948,10 +948,10 @@ def _fit(
                 "images_per_s": n_train / train_seconds if train_seconds > 0 else None,
             }
             if val_set is not None:
-                vl, vc, vn, _ = _eval_arrays(
+                v_loss, v_correct, v_count, _ = _eval_arrays(
                     model, val_set[0], val_set[1], norm, num_classes, rank=rank, world=world
                 )
-                vl, vc, vn = dist_state.all_sum([vl, float(vc), float(vn)])
+                vl, vc, vn = dist_state.all_sum([v_loss, float(v_correct), float(v_count)])
                 record["val_loss"], record["val_acc"] = vl / vn, vc / vn
             record["seconds"] = time.perf_counter() - t0
             history.append(record)
@@ -1116,7 +1116,13 @@ def evaluate(
         )
     card = model_info(model_name)
     kwargs = dict(ckpt.model_kwargs)
-    num_classes = int(kwargs.get("num_classes", card.num_classes))
+    k = kwargs.get("num_classes", card.num_classes)
+    if k is None:
+        raise CheckpointError(
+            f"{str(checkpoint)!r} does not say its number of classes and {card.name!r} has no "
+            "default; evaluate a checkpoint written by cnnzoo train"
+        )
+    num_classes = int(k)
     labels = [str(v) for v in (ckpt.extra.get("labels") or card.labels_for(num_classes) or [])]
     if len(labels) != num_classes:
         labels = [str(i) for i in range(num_classes)]
