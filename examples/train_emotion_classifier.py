@@ -9,7 +9,7 @@ forward, loss, backward, step; validate on the test images; save the weights.
 history, the plots and a resumable checkpoint); this file shows what it does.
 
     python examples/train_emotion_classifier.py DIR          # the lab: 10 epochs on DIR
-    python examples/train_emotion_classifier.py --quick      # 2 epochs on generated faces
+    python examples/train_emotion_classifier.py --quick      # 4 epochs on generated faces
 
 With ``--quick`` (or ``CNNZOO_QUICK=1``) and no DIR it draws a tiny dataset of cartoon faces
 (mouth up, flat or down) in a temporary directory, so it runs anywhere in seconds.
@@ -64,12 +64,12 @@ def draw_faces(root: Path, per_class: int, seed: int = 0) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", nargs="?", help="the lab's folder (DIR/train, DIR/test)")
-    parser.add_argument("--quick", action="store_true", help="2 epochs, generated faces")
+    parser.add_argument("--quick", action="store_true", help="4 epochs, generated faces")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--out", default="face_expression.pth")
     args = parser.parse_args()
     quick = args.quick or os.environ.get("CNNZOO_QUICK") == "1"
-    epochs = 2 if quick else args.epochs
+    epochs = 4 if quick else args.epochs
     with tempfile.TemporaryDirectory() as tmp:
         if args.data is None:
             if not quick:
@@ -95,7 +95,7 @@ def train_and_save(data_dir: Path, epochs: int, out: Path) -> None:
     model = cnnzoo.create("emotionnet", num_classes=len(data.classes)).to(device)
     criterion = nn.CrossEntropyLoss()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    batch_size = 32
+    batch_size = 16
 
     # --8<-- [start:train_loop]
     for epoch in range(1, epochs + 1):
