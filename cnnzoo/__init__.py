@@ -77,6 +77,9 @@ _LAZY["predict"] = ".inspect"
 _LAZY["explain"] = ".inspect"
 _LAZY["export_onnx"] = ".export"
 _LAZY["ExportReport"] = ".export"
+_LAZY["train"] = ".training"
+_LAZY["evaluate"] = ".training"
+__all__ += ["evaluate", "train"]
 
 
 def __getattr__(name: str) -> Any:

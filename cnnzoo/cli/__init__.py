@@ -27,6 +27,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 COMMANDS["predict"] = ("predict", "label images with a trained checkpoint: top-k probabilities")
 COMMANDS["explain"] = ("explain", "saliency map and a layer's feature maps of an image, as PNGs")
+COMMANDS["train"] = ("train", "train a model on a dataset: checkpoints, history, plots")
+COMMANDS["evaluate"] = ("evaluate", "accuracy, per-class precision/recall, confusion matrix")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -1,0 +1,50 @@
+"""``cnnzoo evaluate``: a checkpoint's accuracy, per-class precision and recall, and confusion
+matrix on a dataset's test split (or the validation images its training run held out)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+__all__ = ["add_evaluate_arguments", "run_evaluate"]
+
+
+def add_evaluate_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("checkpoint", metavar="CKPT", help="a best.pth or last.pth from cnnzoo train")
+    p.add_argument(
+        "--data",
+        required=True,
+        metavar="DATA",
+        help="mnist:DIR, fashion-mnist:DIR, cifar10:DIR, folder:DIR or fer2013:CSV",
+    )
+    p.add_argument(
+        "--split",
+        choices=("auto", "test", "validation", "train"),
+        default="auto",
+        help="auto: the test split, else the validation images the training held out",
+    )
+    p.add_argument("--model", help="the model name, for a bare state_dict only")
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--download", action="store_true", help="let torchvision fetch a named dataset")
+    p.add_argument("--strict", action="store_true", help="fail on a malformed image or csv row")
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    from ..training import evaluate
+
+    report = evaluate(
+        args.checkpoint,
+        args.data,
+        model=args.model,
+        split=args.split,
+        batch_size=args.batch_size,
+        device=args.device,
+        download=args.download,
+        strict=args.strict,
+    )
+    text = json.dumps(report.to_dict(), indent=2) if args.format == "json" else str(report)
+    sys.stdout.write(text + "\n")
+    return 0

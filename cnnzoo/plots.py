@@ -1,0 +1,139 @@
+"""The figures of a training run, as PNG files: loss and accuracy curves, the confusion matrix
+and a grid of sample predictions.
+
+matplotlib is imported here only, on first use, and through its object API with the Agg canvas:
+no window opens, and the backend of a user's own pyplot session is left alone. Every file is
+written atomically.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .checkpoint import atomic_write
+
+__all__ = ["save_confusion_matrix", "save_history_plots", "save_samples"]
+
+
+def _figure(width: float, height: float) -> Any:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=100)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def usual_mode() -> int:
+    """The mode a new file gets under the current umask (``atomic_write``'s temporary file is
+    private, 0600; outputs meant to be shared get this one)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def _save(fig: Any, path: str | PathLike[str]) -> Path:
+    def write(tmp: Path) -> None:
+        fig.savefig(tmp, format="png", bbox_inches="tight")
+        os.chmod(tmp, usual_mode())
+
+    return atomic_write(path, write)
+
+
+def save_history_plots(
+    history: Sequence[dict[str, Any]],
+    loss_path: str | PathLike[str],
+    accuracy_path: str | PathLike[str],
+) -> tuple[Path, Path]:
+    """Training and validation loss per epoch, and accuracy per epoch, as two PNG files."""
+    epochs = [r["epoch"] for r in history]
+    out = []
+    for key, path, ylabel in (
+        ("loss", loss_path, "cross-entropy loss"),
+        ("acc", accuracy_path, "accuracy"),
+    ):
+        fig = _figure(6, 4)
+        ax = fig.add_subplot()
+        ax.plot(epochs, [r[f"train_{key}"] for r in history], marker="o", label="training")
+        val = [(r["epoch"], r[f"val_{key}"]) for r in history if r.get(f"val_{key}") is not None]
+        if val:
+            ax.plot(*zip(*val, strict=True), marker="o", label="validation")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3)
+        ax.legend()
+        out.append(_save(fig, path))
+    return out[0], out[1]
+
+
+def save_confusion_matrix(
+    matrix: Sequence[Sequence[int]],
+    labels: Sequence[str],
+    path: str | PathLike[str],
+    *,
+    title: str = "",
+) -> Path:
+    """The confusion matrix (rows: true class, columns: predicted) with counts in the cells."""
+    k = len(labels)
+    side = max(4.0, 0.55 * k + 2)
+    fig = _figure(side, side)
+    ax = fig.add_subplot()
+    data = torch.tensor(matrix, dtype=torch.float64)
+    im = ax.imshow(data.numpy(), cmap="Blues")
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    ax.set_xticks(range(k), [str(v) for v in labels], rotation=45, ha="right")
+    ax.set_yticks(range(k), [str(v) for v in labels])
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    if title:
+        ax.set_title(title)
+    top = float(data.max()) if data.numel() else 0.0
+    for i in range(k):
+        for j in range(k):
+            value = int(matrix[i][j])
+            ax.text(
+                j,
+                i,
+                str(value),
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if value > top / 2 else "black",
+            )
+    return _save(fig, path)
+
+
+def save_samples(
+    images: torch.Tensor,
+    true: Sequence[int],
+    predicted: Sequence[int],
+    labels: Sequence[str],
+    path: str | PathLike[str],
+) -> Path:
+    """A grid of uint8 images (N, C, H, W) titled "predicted (true)", wrong ones in red."""
+    n = len(true)
+    cols = min(n, 8) or 1
+    rows = max(1, -(-n // cols))
+    fig = _figure(1.6 * cols, 1.8 * rows)
+    for i in range(n):
+        ax = fig.add_subplot(rows, cols, i + 1)
+        img = images[i].cpu()
+        if img.shape[0] == 1:
+            ax.imshow(img[0].numpy(), cmap="gray", vmin=0, vmax=255)
+        else:
+            ax.imshow(img.permute(1, 2, 0).numpy())
+        ok = predicted[i] == true[i]
+        ax.set_title(
+            f"{labels[predicted[i]]} ({labels[true[i]]})",
+            fontsize=8,
+            color="black" if ok else "red",
+        )
+        ax.axis("off")
+    fig.suptitle("predicted (true); wrong ones in red", fontsize=9)
+    return _save(fig, path)
