@@ -56,6 +56,7 @@ __all__ = [
     "check",
     "check_labels",
     "create",
+    "evaluate",
     "explain",
     "export_onnx",
     "list_families",
@@ -65,6 +66,7 @@ __all__ = [
     "predict",
     "register_model",
     "summary",
+    "train",
 ]
 
 # Heavier features load on first use, so `import cnnzoo` stays as cheap as `import torch`.
@@ -79,7 +81,6 @@ _LAZY["export_onnx"] = ".export"
 _LAZY["ExportReport"] = ".export"
 _LAZY["train"] = ".training"
 _LAZY["evaluate"] = ".training"
-__all__ += ["evaluate", "train"]
 
 
 def __getattr__(name: str) -> Any:
