@@ -12,8 +12,10 @@ outputs mostly its final bias (|logit| about 0.03, of which about 8% depends on 
 and a random GoogLeNet logits of about 1e-11, so comparing two runtimes on them says little
 about the layers before the last. When
 ``export_onnx`` builds the model itself without a checkpoint, the weights are random anyway;
-it draws them from a fixed seed and rescales each convolution and linear layer (one pass,
-LSUV-style) so that its output has unit standard deviation on a fixed random batch. The file
+it draws them from a fixed seed, gives BatchNorm layers statistics that are not the identity
+(so the folding of BatchNorm into the convolutions is checked too), and rescales each
+convolution and linear layer (one pass, LSUV-style) so that its output has unit standard
+deviation on a fixed random batch. The file
 then holds those weights, the check compares logits that depend on every layer, and the same
 command writes the same weights every time. A checkpoint, or a model object you pass, is
 exported exactly as it is; when its outputs hardly depend on the input, a rescaled copy is
@@ -278,13 +280,26 @@ def _card_metadata(
 
 
 def _rescale_alive(model: nn.Module, input_size: tuple[int, int, int]) -> None:
-    """Scale every Conv/Linear so its output has unit std on a fixed batch (one forward pass).
+    """Scale every Conv/Linear so its output has unit std on a fixed batch (one forward pass),
+    after giving every BatchNorm layer statistics and affine terms that are not the identity.
 
     ``conv(x; W/s, b/s) == conv(x; W, b) / s``, so dividing a layer's output by ``s`` in a
     forward hook gives the next layers exactly what the rescaled weights will give them.
     """
     gen = torch.Generator().manual_seed(_SEED)
     x = torch.randn(2, *input_size, generator=gen)
+    with torch.no_grad():
+        # Fresh BatchNorm layers are identities in eval mode (mean 0, var 1, weight 1, bias 0),
+        # which would leave the exporter's folding of BatchNorm into the convolutions
+        # unchecked; statistics and affine terms like a trained network's check it.
+        for m in model.modules():
+            if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.running_mean is not None:
+                n = m.num_features
+                m.running_mean.copy_(0.2 * torch.randn(n, generator=gen))
+                m.running_var.copy_(0.5 + torch.rand(n, generator=gen))
+                if m.affine:
+                    m.weight.copy_(0.5 + torch.rand(n, generator=gen))
+                    m.bias.copy_(0.2 * torch.randn(n, generator=gen))
 
     def hook(module: Any, _inputs: Any, output: torch.Tensor) -> torch.Tensor:
         s = float(output.std())

@@ -187,6 +187,26 @@ def test_a_dead_model_is_also_verified_on_a_live_copy(tmp_path: Path) -> None:
     assert verify_onnx(tmp_path / "dead.onnx", model, input_size=(1, 32, 32)).output_spread < 1e-3
 
 
+def test_batchnorm_is_folded_and_checked(tmp_path: Path) -> None:
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 8, 3, bias=False),
+        torch.nn.BatchNorm2d(8),
+        torch.nn.ReLU(),
+        torch.nn.Flatten(),
+        torch.nn.Linear(8 * 4 * 4, 5),
+    ).eval()
+    _rescale_alive(model, (3, 6, 6))
+    bn = model[1]
+    assert not torch.allclose(bn.running_var, torch.ones(8))  # not the identity a fresh one is
+    assert not torch.allclose(bn.bias, torch.zeros(8))
+    report = export_onnx(model, tmp_path / "bn.onnx", input_size=(3, 6, 6))
+    assert report.max_abs_diff <= report.tolerance and report.output_spread > 1e-2
+    nodes = onnx.load(str(tmp_path / "bn.onnx")).graph.node
+    assert "BatchNormalization" not in [n.op_type for n in nodes]  # folded into the Conv
+    conv = next(n for n in nodes if n.op_type == "Conv")
+    assert conv.name == "0" and len(conv.input) == 3  # the fold gave the Conv a bias
+
+
 # --- a checkpoint, its metadata, and a file that no longer matches its model ------------------
 
 LABELS = [f"digit {i}" for i in range(10)]
