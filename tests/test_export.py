@@ -367,6 +367,14 @@ def test_opset_the_exporter_cannot_produce(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+def test_input_size_sets_channels_and_metadata(tmp_path: Path) -> None:
+    report = export_onnx("lenet5", tmp_path / "rgb.onnx", input_size=(3, 32, 32))
+    assert report.input_shape == ("batch", 3, 32, 32)
+    meta = _meta(tmp_path / "rgb.onnx")
+    assert json.loads(meta["input_size"]) == [3, 32, 32]
+    assert json.loads(meta["mean"]) == [0.1307] * 3  # the card's grey mean, per channel
+
+
 def test_static_batch_and_explicit_opset(tmp_path: Path) -> None:
     report = export_onnx("mlp", tmp_path / "mlp.onnx", dynamic_batch=False, opset=21)
     assert report.opset == 21 and report.verified_batches == (1,)
