@@ -280,26 +280,32 @@ def _card_metadata(
 
 
 def _rescale_alive(model: nn.Module, input_size: tuple[int, int, int]) -> None:
-    """Scale every Conv/Linear so its output has unit std on a fixed batch (one forward pass),
-    after giving every BatchNorm layer statistics and affine terms that are not the identity.
+    """Scale every Conv/Linear so its output has unit std on a fixed batch (one forward pass);
+    every BatchNorm layer takes that batch's statistics and random affine terms.
 
     ``conv(x; W/s, b/s) == conv(x; W, b) / s``, so dividing a layer's output by ``s`` in a
     forward hook gives the next layers exactly what the rescaled weights will give them.
     """
     gen = torch.Generator().manual_seed(_SEED)
     x = torch.randn(2, *input_size, generator=gen)
+    bn_types = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
     with torch.no_grad():
         # Fresh BatchNorm layers are identities in eval mode (mean 0, var 1, weight 1, bias 0),
         # which would leave the exporter's folding of BatchNorm into the convolutions
-        # unchecked; statistics and affine terms like a trained network's check it.
+        # unchecked. As in a trained network, their running statistics become those of the
+        # batch they see (set in a pre-hook below), and their affine terms are drawn at random.
         for m in model.modules():
-            if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.running_mean is not None:
-                n = m.num_features
-                m.running_mean.copy_(0.2 * torch.randn(n, generator=gen))
-                m.running_var.copy_(0.5 + torch.rand(n, generator=gen))
-                if m.affine:
-                    m.weight.copy_(0.5 + torch.rand(n, generator=gen))
-                    m.bias.copy_(0.2 * torch.randn(n, generator=gen))
+            if isinstance(m, bn_types) and m.affine:
+                m.weight.copy_(0.5 + torch.rand(m.num_features, generator=gen))
+                m.bias.copy_(0.1 * torch.randn(m.num_features, generator=gen))
+
+    def bn_stats(module: Any, inputs: Any) -> None:
+        if module.running_mean is None:
+            return
+        x = inputs[0]
+        dims = [0, *range(2, x.dim())]
+        module.running_mean.copy_(x.mean(dims))
+        module.running_var.copy_(x.var(dims, unbiased=False).clamp_min(1e-3))
 
     def hook(module: Any, _inputs: Any, output: torch.Tensor) -> torch.Tensor:
         s = float(output.std())
@@ -314,6 +320,9 @@ def _rescale_alive(model: nn.Module, input_size: tuple[int, int, int]) -> None:
         m.register_forward_hook(hook)
         for m in model.modules()
         if isinstance(m, (nn.Conv2d, nn.Linear, nn.Conv1d, nn.Conv3d))
+    ]
+    handles += [
+        m.register_forward_pre_hook(bn_stats) for m in model.modules() if isinstance(m, bn_types)
     ]
     try:
         with torch.no_grad():
