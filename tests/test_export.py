@@ -195,10 +195,13 @@ def test_batchnorm_is_folded_and_checked(tmp_path: Path) -> None:
         torch.nn.Flatten(),
         torch.nn.Linear(8 * 4 * 4, 5),
     ).eval()
-    _rescale_alive(model, (3, 6, 6))
     bn = model[1]
-    assert not torch.allclose(bn.running_var, torch.ones(8))  # not the identity a fresh one is
-    assert not torch.allclose(bn.bias, torch.zeros(8))
+    with torch.no_grad():  # as trained: a fresh BatchNorm is the identity, which folds trivially
+        bn.running_mean.copy_(torch.linspace(-0.5, 0.5, 8))
+        bn.running_var.copy_(torch.linspace(0.5, 2.0, 8))
+        bn.weight.copy_(torch.linspace(0.5, 1.5, 8))
+        bn.bias.copy_(torch.linspace(-0.2, 0.2, 8))
+    _rescale_alive(model, (3, 6, 6))
     report = export_onnx(model, tmp_path / "bn.onnx", input_size=(3, 6, 6))
     assert report.max_abs_diff <= report.tolerance and report.output_spread > 1e-2
     nodes = onnx.load(str(tmp_path / "bn.onnx")).graph.node
