@@ -7,9 +7,10 @@ checker, and compares onnxruntime's output with PyTorch's on random batches. Onl
 file appear at its path: a failed export or check leaves nothing there, and an existing file
 untouched.
 
-Why the weights of a model exported by name are rescaled: a randomly initialised AlexNet or
-GoogLeNet outputs little more than its final bias (|logit| about 0.03, the same for every
-input), so comparing two runtimes on it proves nothing about the layers before. When
+Why the weights of a model exported by name are rescaled: a randomly initialised AlexNet
+outputs mostly its final bias (|logit| about 0.03, of which about 8% depends on the input),
+and a random GoogLeNet logits of about 1e-11, so comparing two runtimes on them says little
+about the layers before the last. When
 ``export_onnx`` builds the model itself without a checkpoint, the weights are random anyway;
 it draws them from a fixed seed and rescales each convolution and linear layer (one pass,
 LSUV-style) so that its output has unit standard deviation on a fixed random batch. The file
@@ -89,8 +90,9 @@ _EXTERNAL_DATA_BYTES = 2 * 1024**3 - 64 * 1024**2
 #: the FX node text (internal names, no use in a viewer).
 _DROPPED_NODE_METADATA = ("pkg.torch.onnx.stack_trace", "pkg.torch.onnx.fx_node")
 _SEED = 0
-#: Below this ``output_spread`` the outputs are taken as not depending on the input.
-_DEAD_SPREAD = 1e-3
+#: Below this ``output_spread`` the part of the output that depends on the input is under 100
+#: times the tolerance: the comparison says little about the layers before the last.
+_DEAD_SPREAD = 100 * REL_TOLERANCE
 
 
 @dataclass(frozen=True)
@@ -103,9 +105,10 @@ class VerifyResult:
             batch where that is smallest).
         rel_tolerance: the relative tolerance.
         batches: the batch sizes compared.
-        output_spread: how much the outputs differ between samples, relative to their size;
-            near 0 means the outputs hardly depend on the input (dead activations), and the
-            comparison then says little about the layers before the last. ``None`` when
+        output_spread: how much the outputs differ between samples, relative to their size
+            (``max|y_i - y_0| / max|y|``); near 0 means the outputs hardly depend on the input
+            (dead activations), and the comparison then says little about the layers before
+            the last. ``None`` when
             only batch 1 was compared.
     """
 
@@ -276,6 +279,10 @@ def _card_metadata(
 
 def _rescale_alive(model: nn.Module, input_size: tuple[int, int, int]) -> None:
     """Scale every Conv/Linear so its output has unit std on a fixed batch (one forward pass).
+
+    BatchNorm layers are left as they are: giving a deep ResNet's BatchNorm layers trained-like
+    statistics made onnxruntime and PyTorch differ by 1.3-2x the tolerance at ResNet-101 (see
+    the export guide); the folding of BatchNorm is checked by a test with set statistics.
 
     ``conv(x; W/s, b/s) == conv(x; W, b) / s``, so dividing a layer's output by ``s`` in a
     forward hook gives the next layers exactly what the rescaled weights will give them.

@@ -187,6 +187,29 @@ def test_a_dead_model_is_also_verified_on_a_live_copy(tmp_path: Path) -> None:
     assert verify_onnx(tmp_path / "dead.onnx", model, input_size=(1, 32, 32)).output_spread < 1e-3
 
 
+def test_batchnorm_is_folded_and_checked(tmp_path: Path) -> None:
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 8, 3, bias=False),
+        torch.nn.BatchNorm2d(8),
+        torch.nn.ReLU(),
+        torch.nn.Flatten(),
+        torch.nn.Linear(8 * 4 * 4, 5),
+    ).eval()
+    bn = model[1]
+    with torch.no_grad():  # as trained: a fresh BatchNorm is the identity, which folds trivially
+        bn.running_mean.copy_(torch.linspace(-0.5, 0.5, 8))
+        bn.running_var.copy_(torch.linspace(0.5, 2.0, 8))
+        bn.weight.copy_(torch.linspace(0.5, 1.5, 8))
+        bn.bias.copy_(torch.linspace(-0.2, 0.2, 8))
+    _rescale_alive(model, (3, 6, 6))
+    report = export_onnx(model, tmp_path / "bn.onnx", input_size=(3, 6, 6))
+    assert report.max_abs_diff <= report.tolerance and report.output_spread > 1e-2
+    nodes = onnx.load(str(tmp_path / "bn.onnx")).graph.node
+    assert "BatchNormalization" not in [n.op_type for n in nodes]  # folded into the Conv
+    conv = next(n for n in nodes if n.op_type == "Conv")
+    assert conv.name == "0" and len(conv.input) == 3  # the fold gave the Conv a bias
+
+
 # --- a checkpoint, its metadata, and a file that no longer matches its model ------------------
 
 LABELS = [f"digit {i}" for i in range(10)]
@@ -345,6 +368,14 @@ def test_opset_the_exporter_cannot_produce(tmp_path: Path) -> None:
     with pytest.raises(ExportError, match="cannot produce ONNX opset 13"):
         export_onnx("mlp", tmp_path / "x.onnx", opset=13, verify=False)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_input_size_sets_channels_and_metadata(tmp_path: Path) -> None:
+    report = export_onnx("lenet5", tmp_path / "rgb.onnx", input_size=(3, 32, 32))
+    assert report.input_shape == ("batch", 3, 32, 32)
+    meta = _meta(tmp_path / "rgb.onnx")
+    assert json.loads(meta["input_size"]) == [3, 32, 32]
+    assert json.loads(meta["mean"]) == [0.1307] * 3  # the card's grey mean, per channel
 
 
 def test_static_batch_and_explicit_opset(tmp_path: Path) -> None:
