@@ -7,6 +7,8 @@ import argparse
 import json
 import sys
 
+from ._args import DATA_HELP
+
 __all__ = ["add_evaluate_arguments", "run_evaluate"]
 
 
@@ -16,7 +18,7 @@ def add_evaluate_arguments(p: argparse.ArgumentParser) -> None:
         "--data",
         required=True,
         metavar="DATA",
-        help="mnist:DIR, fashion-mnist:DIR, cifar10:DIR, folder:DIR or fer2013:CSV",
+        help=DATA_HELP,
     )
     p.add_argument(
         "--split",

@@ -11,17 +11,9 @@ import argparse
 import sys
 import time
 
+from ._args import positive_int
+
 __all__ = ["add_export_arguments", "run_export"]
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not a positive number")
-    return value
 
 
 def add_export_arguments(p: argparse.ArgumentParser) -> None:
@@ -34,16 +26,16 @@ def add_export_arguments(p: argparse.ArgumentParser) -> None:
         metavar="CKPT",
         help="weights to export: a cnnzoo checkpoint or a state_dict (cnnzoo's or torchvision's)",
     )
-    p.add_argument("--num-classes", type=_positive, metavar="K", help="number of classes")
+    p.add_argument("--num-classes", type=positive_int, metavar="K", help="number of classes")
     p.add_argument(
         "--input-size",
         nargs=3,
-        type=_positive,
+        type=positive_int,
         metavar=("C", "H", "W"),
         help="one sample's shape (default: the model's own)",
     )
     p.add_argument(
-        "--opset", type=_positive, metavar="N", help="ONNX opset (default: the exporter's)"
+        "--opset", type=positive_int, metavar="N", help="ONNX opset (default: the exporter's)"
     )
     p.add_argument(
         "--static-batch", action="store_true", help="fix the batch size at 1 (default: dynamic)"

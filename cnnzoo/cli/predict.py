@@ -6,23 +6,15 @@ import argparse
 import json
 import sys
 
+from ._args import positive_int
+
 __all__ = ["add_predict_arguments", "run_predict"]
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not a positive number")
-    return value
 
 
 def add_predict_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("checkpoint", metavar="CKPT", help="checkpoint (best.pth of cnnzoo train)")
     p.add_argument("images", metavar="IMAGE", nargs="+", help="image files")
-    p.add_argument("--topk", type=_positive, default=1, metavar="K", help="labels per image (1)")
+    p.add_argument("--topk", type=positive_int, default=1, metavar="K", help="labels per image (1)")
     p.add_argument("--model", metavar="NAME", help="model name, needed for a bare state_dict file")
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
 

@@ -6,18 +6,9 @@ import argparse
 import sys
 
 from ..summarize import COLUMNS, DEFAULT_COLUMNS, FORMATS, parse_columns
+from ._args import positive_int
 
 __all__ = ["add_summary_arguments", "run_summary"]
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not a positive number")
-    return value
 
 
 def _depth(text: str) -> int:
@@ -44,14 +35,14 @@ def add_summary_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--input-size",
         nargs=3,
-        type=_positive,
+        type=positive_int,
         metavar=("C", "H", "W"),
         help="one sample's shape (default: the model's own input)",
     )
-    p.add_argument("--batch-size", type=_positive, default=1, metavar="N", help="default 1")
+    p.add_argument("--batch-size", type=positive_int, default=1, metavar="N", help="default 1")
     p.add_argument("--depth", type=_depth, default=3, metavar="D", help="nesting shown (3)")
-    p.add_argument("--num-classes", type=_positive, metavar="K", help="build with K classes")
-    p.add_argument("--in-chans", type=_positive, metavar="C", help="build for C input channels")
+    p.add_argument("--num-classes", type=positive_int, metavar="K", help="build with K classes")
+    p.add_argument("--in-chans", type=positive_int, metavar="C", help="build for C input channels")
     p.add_argument(
         "--columns",
         type=_columns,

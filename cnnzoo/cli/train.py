@@ -10,6 +10,8 @@ import argparse
 import sys
 from typing import Any
 
+from ._args import DATA_HELP, positive_int
+
 __all__ = ["add_train_arguments", "run_train"]
 
 
@@ -19,10 +21,12 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
         "--data",
         required=True,
         metavar="DATA",
-        help="mnist:DIR, fashion-mnist:DIR, cifar10:DIR, folder:DIR or fer2013:CSV",
+        help=DATA_HELP,
     )
-    p.add_argument("--epochs", type=int, help="total epochs (default 10)")
-    p.add_argument("--batch-size", type=int, help="images per step, all processes (default 64)")
+    p.add_argument("--epochs", type=positive_int, help="total epochs (default 10)")
+    p.add_argument(
+        "--batch-size", type=positive_int, help="images per step, all processes (default 64)"
+    )
     p.add_argument("--lr", type=float, help="learning rate (default 0.01)")
     p.add_argument("--optimizer", choices=("sgd", "adam", "adamw"), help="default sgd")
     p.add_argument("--momentum", type=float, help="SGD momentum (default 0.9)")
