@@ -23,6 +23,7 @@ __all__ = [
     "atomic_write",
     "read_checkpoint",
     "save_checkpoint",
+    "usual_mode",
 ]
 
 #: The ``format`` key of a checkpoint that cnnzoo wrote.
@@ -157,13 +158,18 @@ def atomic_write(path: str | PathLike[str], write: Any) -> Path:
     return target
 
 
+def usual_mode() -> int:
+    """The mode ``open()`` gives a new file under the current umask (0666 less the umask)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def _mode_for(target: Path) -> int:
     try:
         return target.stat().st_mode & 0o777
     except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+        return usual_mode()
 
 
 def save_checkpoint(

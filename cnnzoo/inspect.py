@@ -587,21 +587,10 @@ def _features_png(features: torch.Tensor, title: str) -> bytes:
 
 def _write_all(pngs: list[tuple[Path, bytes]]) -> tuple[Path, ...]:
     """Write every file atomically, or none: a failure removes the ones already written."""
-    # atomic_write's temporary file is private (0600); a picture gets the usual mode.
-    umask = os.umask(0)
-    os.umask(umask)
-
-    def writer(data: bytes) -> Any:
-        def write(tmp: Path) -> None:
-            tmp.write_bytes(data)
-            os.chmod(tmp, 0o666 & ~umask)
-
-        return write
-
     done: list[Path] = []
     try:
         for path, data in pngs:
-            done.append(atomic_write(path, writer(data)))
+            done.append(atomic_write(path, lambda tmp, data=data: tmp.write_bytes(data)))
     except BaseException:
         for path in done:
             path.unlink(missing_ok=True)

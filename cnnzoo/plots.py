@@ -8,7 +8,6 @@ written atomically.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from os import PathLike
 from pathlib import Path
@@ -30,18 +29,9 @@ def _figure(width: float, height: float) -> Any:
     return fig
 
 
-def usual_mode() -> int:
-    """The mode a new file gets under the current umask (``atomic_write``'s temporary file is
-    private, 0600; outputs meant to be shared get this one)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
 def _save(fig: Any, path: str | PathLike[str]) -> Path:
     def write(tmp: Path) -> None:
         fig.savefig(tmp, format="png", bbox_inches="tight")
-        os.chmod(tmp, usual_mode())
 
     return atomic_write(path, write)
 

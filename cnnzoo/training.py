@@ -535,20 +535,7 @@ def _write_history(out: Path, history: list[dict[str, Any]]) -> None:
 
 
 def _write_text(path: Path, text: str) -> None:
-    from .plots import usual_mode
-
-    def write(tmp: Path) -> None:
-        tmp.write_text(text)
-        os.chmod(tmp, usual_mode())
-
-    atomic_write(path, write)
-
-
-def _save_checkpoint(path: Path, model: nn.Module, **kwargs: Any) -> None:
-    from .plots import usual_mode
-
-    save_checkpoint(path, model, **kwargs)
-    os.chmod(path, usual_mode())  # save_checkpoint's file is private (0600), as its temp file
+    atomic_write(path, lambda tmp: tmp.write_text(text))
 
 
 def train(
@@ -844,7 +831,7 @@ def _fit(
     ) -> None:
         metrics = {k: snap["history"][-1][k] for k in _HISTORY_KEYS[1:5]} if snap["history"] else {}
         holder = _StateHolder(model, snap["state"])
-        _save_checkpoint(
+        save_checkpoint(
             path or last_path,
             holder,
             model_name=model_name,

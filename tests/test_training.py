@@ -134,7 +134,7 @@ def test_lenet5_on_digits_folder_reaches_90_percent_and_writes_its_outputs(digit
         "samples.png",
     } <= names
     assert not [n for n in names if n.endswith(".tmp")]
-    from cnnzoo.plots import usual_mode
+    from cnnzoo.checkpoint import usual_mode
 
     # Shared outputs, not atomic_write's private 0600 temporary files.
     assert {p.name: p.stat().st_mode & 0o777 for p in out.iterdir()} == dict.fromkeys(
