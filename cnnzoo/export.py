@@ -32,7 +32,7 @@ import re
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
@@ -547,30 +547,26 @@ def _strip_local(model_proto: Any) -> None:
     for fn in model_proto.functions:
         nodes.extend(fn.node)
     for node in nodes:
-        keep = [
-            (p.key, p.value)
-            for p in node.metadata_props
-            if p.key not in _DROPPED_NODE_METADATA and not _PATH_RE.search(p.value)
-        ]
-        del node.metadata_props[:]
-        for key, value in keep:
-            prop = node.metadata_props.add()
-            prop.key, prop.value = key, value
-        if _PATH_RE.search(node.doc_string):
-            node.doc_string = ""
+        _strip_props(node, lambda key: key in _DROPPED_NODE_METADATA)
     for graph in graphs:
         # ExportedProgram's signature and range constraints: torch internals, no use in a viewer.
-        keep = [
-            (p.key, p.value)
-            for p in graph.metadata_props
-            if not p.key.startswith("pkg.torch.export") and not _PATH_RE.search(p.value)
-        ]
-        del graph.metadata_props[:]
-        for key, value in keep:
-            prop = graph.metadata_props.add()
-            prop.key, prop.value = key, value
-        if _PATH_RE.search(graph.doc_string):
-            graph.doc_string = ""
+        _strip_props(graph, lambda key: key.startswith("pkg.torch.export"))
+
+
+def _strip_props(item: Any, drop: Callable[[str], bool]) -> None:
+    """Remove from a node's or graph's ``metadata_props`` the keys ``drop`` names and every value
+    holding a local path; clear a ``doc_string`` holding one."""
+    keep = [
+        (p.key, p.value)
+        for p in item.metadata_props
+        if not drop(p.key) and not _PATH_RE.search(p.value)
+    ]
+    del item.metadata_props[:]
+    for key, value in keep:
+        prop = item.metadata_props.add()
+        prop.key, prop.value = key, value
+    if _PATH_RE.search(item.doc_string):
+        item.doc_string = ""
 
 
 def _shape(value_info: Any) -> tuple[int | str, ...]:
