@@ -27,7 +27,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .checkpoint import apply_state_dict, atomic_write, read_checkpoint
+from .checkpoint import apply_state_dict, read_checkpoint
 from .errors import CheckpointError, InvalidArgumentError
 from .preprocess import Preprocess, preprocess_for
 
@@ -586,13 +586,9 @@ def _features_png(features: torch.Tensor, title: str) -> bytes:
 
 
 def _write_all(pngs: list[tuple[Path, bytes]]) -> tuple[Path, ...]:
-    """Write every file atomically, or none: a failure removes the ones already written."""
-    done: list[Path] = []
-    try:
-        for path, data in pngs:
-            done.append(atomic_write(path, lambda tmp, data=data: tmp.write_bytes(data)))
-    except BaseException:
-        for path in done:
-            path.unlink(missing_ok=True)
-        raise
-    return tuple(done)
+    """Write every file, or none: a failure leaves the earlier files exactly as they were."""
+    from ._files import write_all
+    from .checkpoint import usual_mode
+
+    items = [(path, lambda tmp, data=data: tmp.write_bytes(data)) for path, data in pngs]
+    return tuple(write_all(items, usual_mode()))

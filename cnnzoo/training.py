@@ -47,8 +47,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from .checkpoint import atomic_write, read_checkpoint, save_checkpoint
+from .divergence import check_finite_options, diverged, json_safe
 from .errors import CheckpointError, CnnzooError, DataError, InvalidArgumentError
 from .preprocess import Preprocess, preprocess_for
+from .rundir import check_run_dir, claim_run_dir
 
 __all__ = [
     "DEFAULTS",
@@ -246,6 +248,9 @@ def pick_device(device: str | torch.device = "auto") -> torch.device:
     kind = name.split(":")[0]
     if kind not in ("cpu", "cuda", "mps"):
         raise InvalidArgumentError(f"unknown device {device!r}; use auto, cpu, cuda or mps")
+    from .devices import check_device_index
+
+    check_device_index(name)
     if kind == "cuda" and not torch.cuda.is_available():
         raise InvalidArgumentError("device 'cuda' asked for, but torch sees no CUDA GPU here")
     if kind == "mps" and not has_mps:
@@ -523,7 +528,7 @@ def _score(record: dict[str, Any]) -> tuple[float, float]:
 
 
 def _write_history(out: Path, history: list[dict[str, Any]]) -> None:
-    text = json.dumps(history, indent=2) + "\n"
+    text = json.dumps(json_safe(history), indent=2, allow_nan=False) + "\n"
     _write_text(out / "history.json", text)
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(_HISTORY_KEYS), lineterminator="\n")
@@ -600,6 +605,9 @@ def train(
         DataError: unreadable data, or labels outside the class list.
         CheckpointError: ``resume`` is unreadable or belongs to another model.
         TrainingInterrupted: on Ctrl-C, after saving ``last.pth`` (a ``KeyboardInterrupt``).
+        TrainingDivergedError: the loss became NaN or infinite; the message names the epoch
+            and batch, and ``last.pth`` keeps the last finite epoch.
+        RunDirBusyError: another run is writing to ``out``.
     """
     from .registry import create, model_info
 
@@ -635,6 +643,9 @@ def train(
     # Everything that can be checked is checked before the first file is written.
     out_path = _resolve_out(out, model_name, resume_path)
     _check_out(out_path, resume_path)
+    check_run_dir(out_path, resume_path)
+    if ckpt is not None:
+        _check_epochs_left(cfg["epochs"], ckpt, resume_path, out_path)
     preprocess = (
         Preprocess.from_dict(ckpt.extra["preprocess"])
         if ckpt is not None and "preprocess" in ckpt.extra
@@ -672,7 +683,10 @@ def train(
         raise _data_error("the training split holds no images")
 
     dist_state, dev = _init_distributed(device)
+    lock = None
     try:
+        # The run owns its directory from here on (rank 0 writes every file).
+        lock = claim_run_dir(out_path, resume_path) if dist_state.rank == 0 else None
         return _fit(
             model_name=model_name,
             create=create,
@@ -699,6 +713,8 @@ def train(
             progress=progress,
         )
     finally:
+        if lock is not None:
+            lock.release()
         if dist_state.owns_group:
             import torch.distributed as dist
 
@@ -706,6 +722,7 @@ def train(
 
 
 def _check_options(cfg: dict[str, Any]) -> None:
+    check_finite_options(cfg)
     for key in ("epochs", "batch_size"):
         if not isinstance(cfg[key], int) or isinstance(cfg[key], bool) or cfg[key] < 1:
             raise InvalidArgumentError(f"{key} must be an integer >= 1, got {cfg[key]!r}")
@@ -902,6 +919,8 @@ def _fit(
                     x = _augment(x, aug_gen)
                 logits = ddp_model(x)
                 batch_loss = F.cross_entropy(logits, y, reduction="sum")
+                if not bool(torch.isfinite(batch_loss)):
+                    raise _Diverged(epoch, step + 1, float(batch_loss) / max(len(idx), 1))
                 # DDP averages gradients over ranks: scaling by world / n_global makes that
                 # average the mean gradient of the global batch, as one process computes it.
                 opt.zero_grad(set_to_none=True)
@@ -940,6 +959,8 @@ def _fit(
                 )
                 vl, vc, vn = dist_state.all_sum([v_loss, float(v_correct), float(v_count)])
                 record["val_loss"], record["val_acc"] = vl / vn, vc / vn
+                if not math.isfinite(record["val_loss"]):
+                    raise _Diverged(epoch, None, record["val_loss"])
             record["seconds"] = time.perf_counter() - t0
             history.append(record)
             score = _score(record)
@@ -959,6 +980,20 @@ def _fit(
         if rank == 0 and saved_epoch != boundary["epoch"]:
             save_last(boundary)
         raise TrainingInterrupted(last_path if rank == 0 else None, boundary["epoch"]) from exc
+    except _Diverged as exc:
+        # Stop loudly; last.pth (and best.pth) keep the last finite epoch.
+        if rank == 0 and saved_epoch != boundary["epoch"]:
+            save_last(boundary)
+        raise diverged(
+            epoch=exc.epoch,
+            epochs=epochs,
+            batch=exc.batch,
+            steps=steps,
+            value=exc.value,
+            lr=float(cfg["lr"]),
+            completed=int(boundary["epoch"]),
+            checkpoint=last_path if rank == 0 else None,
+        ) from None
 
     confusion = None
     if best_state is not None and val_set is not None:
@@ -1016,6 +1051,25 @@ def _fit(
         rank=rank,
         world_size=world,
     )
+
+
+def _check_epochs_left(epochs: int, ckpt: Any, resume: Any, out: Path) -> None:
+    """Refuse a resume that would train nothing (into its own directory) or fewer epochs."""
+    done = int(ckpt.extra["epoch"])
+    same_dir = Path(resume).resolve().parent == out.resolve()
+    if epochs < done or (epochs == done and same_dir):
+        raise InvalidArgumentError(
+            f"{str(resume)!r} has already trained {done} epoch(s), and --epochs {epochs} asks "
+            f"for no more; to continue, give a larger --epochs (e.g. --epochs {done + 5})"
+        )
+
+
+class _Diverged(Exception):
+    """A non-finite loss inside the loop; turned into TrainingDivergedError once saved."""
+
+    def __init__(self, epoch: int, batch: int | None, value: float) -> None:
+        super().__init__(epoch, batch, value)
+        self.epoch, self.batch, self.value = epoch, batch, value
 
 
 def _card_channels(name: str) -> int:
@@ -1094,6 +1148,8 @@ def evaluate(
     from .checkpoint import apply_state_dict
     from .registry import create, model_info
 
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise InvalidArgumentError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
     ckpt = read_checkpoint(checkpoint)
     model_name = ckpt.model or model
     if model_name is None:

@@ -10,7 +10,7 @@ import argparse
 import sys
 from typing import Any
 
-from ._args import DATA_HELP, positive_int
+from ._args import DATA_HELP, device_name, finite_float, positive_int, seed_int
 
 __all__ = ["add_train_arguments", "run_train"]
 
@@ -27,18 +27,22 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--batch-size", type=positive_int, help="images per step, all processes (default 64)"
     )
-    p.add_argument("--lr", type=float, help="learning rate (default 0.01)")
+    p.add_argument("--lr", type=finite_float(0, low_open=True), help="learning rate (default 0.01)")
     p.add_argument("--optimizer", choices=("sgd", "adam", "adamw"), help="default sgd")
-    p.add_argument("--momentum", type=float, help="SGD momentum (default 0.9)")
-    p.add_argument("--weight-decay", type=float, help="L2 penalty (default 0)")
+    p.add_argument("--momentum", type=finite_float(0, 1), help="SGD momentum (default 0.9)")
+    p.add_argument("--weight-decay", type=finite_float(0), help="L2 penalty (default 0)")
     p.add_argument(
         "--val-split",
-        type=float,
+        type=finite_float(0, 1),
         help="fraction held out for validation when the data has no test split (default 0.2)",
     )
-    p.add_argument("--seed", type=int, help="seeds weights, split, order, augmentation (default 0)")
+    p.add_argument(
+        "--seed", type=seed_int, help="seeds weights, split, order, augmentation (default 0)"
+    )
     p.add_argument("--augment", action="store_true", default=None, help="random small affine maps")
-    p.add_argument("--device", default="auto", help="auto (cuda, mps, cpu), cpu, cuda, mps")
+    p.add_argument(
+        "--device", type=device_name, default="auto", help="auto (cuda, mps, cpu), cpu, cuda, mps"
+    )
     p.add_argument("--out", metavar="DIR", help="output directory (default runs/NAME-<timestamp>)")
     p.add_argument("--resume", metavar="CKPT", help="continue from a run's last.pth")
     p.add_argument("--onnx", action="store_true", help="also export best.pth to best.onnx")
