@@ -21,6 +21,20 @@ def add_list_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
+    if args.family is not None:
+        import difflib
+
+        from ..registry import list_families
+
+        families = list_families()
+        if args.family.lower() not in families:
+            close = difflib.get_close_matches(args.family.lower(), families, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            sys.stderr.write(
+                f"cnnzoo list: unknown family {args.family!r}; {hint}"
+                f"the families are {', '.join(families)}\n"
+            )
+            return 1
     names = list_models(args.pattern, family=args.family, exclude=args.exclude)
     cards = [model_info(n) for n in names]
     if args.format == "json":
