@@ -792,6 +792,9 @@ def _fit(
 
         apply_state_dict(model, ckpt.state_dict, source=str(resume_path))
         opt.load_state_dict(ckpt.extra["optimizer"])
+        for group in opt.param_groups:  # the saved state holds the old run's lr (a given --lr
+            group["lr"] = cfg["lr"]  # after a diverged run must apply) and weight decay
+            group["weight_decay"] = cfg["weight_decay"]
         history = [dict(r) for r in ckpt.extra.get("history", [])]
         start_epoch = int(ckpt.extra["epoch"])
         best_info = dict(ckpt.extra.get("best") or best_info)

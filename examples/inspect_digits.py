@@ -36,6 +36,7 @@ import cnnzoo
 from cnnzoo.checkpoint import save_checkpoint
 from cnnzoo.preprocess import preprocess_for
 
+
 def digits_as_images() -> tuple[list[Image.Image], np.ndarray]:
     """The digits as 8x8 grey PIL images (0..16 scaled to 0..255) and their labels."""
     data = load_digits()
