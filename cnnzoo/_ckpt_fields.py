@@ -51,7 +51,8 @@ def check_format(value: str, path: Path) -> None:
 def _bad(path: Path, field: str, want: str, got: Any) -> CheckpointError:
     shown = type(got).__name__
     return CheckpointError(
-        f"checkpoint {str(path)!r} is damaged: its {field} should be {want}, it holds a {shown}; "
+        f"checkpoint {str(path)!r} is damaged: its {field} should be {want}, it holds a value of "
+        f"type {shown}; "
         "write it again with cnnzoo train (or save a plain state_dict)"
     )
 

@@ -97,10 +97,13 @@ def _load_failure(p: Path, exc: BaseException) -> str:
             "numpy arrays, ...), which cnnzoo does not load: unpickling them can run any code. "
             "Save the weights alone with torch.save(model.state_dict(), path)"
         )
-    first = text.splitlines()[0] if text else type(exc).__name__
+    if isinstance(exc, EOFError) or not text:
+        first = "the file is empty" if p.stat().st_size == 0 else "it ends too early"
+    else:
+        first = text.splitlines()[0][:200]
     return (
         f"cannot read weights file {str(p)!r}: it is damaged or not a PyTorch file saved "
-        f"with torch.save ({first[:200]})"
+        f"with torch.save ({first})"
     )
 
 

@@ -437,8 +437,10 @@ def _mnist_loader(class_name: str, scheme: str, classes: Sequence[str]) -> Calla
                 images, targets = ds.data, ds.targets
             except Exception as exc:  # torchvision raises RuntimeError, AssertionError, URLError
                 what = "download" if missing else "read"
+                first = " ".join(str(exc).split())[:200] or type(exc).__name__
+                hint = "" if missing else "; they are damaged or not idx files: fetch them again"
                 raise DataError(
-                    f"{scheme}:{path}: cannot {what} the {split} files in {raw}: {exc}"
+                    f"{scheme}:{path}: cannot {what} the {split} files in {raw}: {first}{hint}"
                 ) from exc
             source = f"{class_name} {split} ({raw})"
             if images.dtype != torch.uint8 or images.ndim != 3:

@@ -275,7 +275,8 @@ def predict(
         )
     for path in paths:  # a missing file fails before anything runs
         if not Path(path).is_file():
-            raise FileNotFoundError(f"image {path!r} does not exist")
+            what = "is a directory, not an image file" if Path(path).is_dir() else "does not exist"
+            raise FileNotFoundError(f"image {path!r} {what}")
     dev = _device_of(net)
     probs = []
     with torch.inference_mode():
