@@ -278,3 +278,30 @@ def test_sigterm_during_export_cleans_up_and_says_so(tmp_path: Path) -> None:
         "cnnzoo export: terminated (SIGTERM); no file was left half-written"
     ]
     assert list(out.iterdir()) == []
+
+
+# --------------------------------------------------------------------------------------------
+# FER2013 with a no-break space
+
+
+def test_fer2013_with_a_no_break_space_loads_in_strict_mode_too(tmp_path: Path) -> None:
+    from cnnzoo.data import load_data
+    from cnnzoo.preprocess import preprocess_for
+
+    from ._digits import write_fer_csv
+
+    path = tmp_path / "fer.csv"
+    write_fer_csv(path, n=14)
+    lines = path.read_text().splitlines()
+    # a spreadsheet's no-break space between two values of the first row, a thin space in another
+    lines[1] = lines[1].replace(" ", "\u00a0", 1)
+    lines[2] = lines[2].replace(" ", "\u2009", 3)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for strict in (False, True):
+        splits = load_data(f"fer2013:{path}", preprocess_for("fer_cnn"), strict=strict)
+        assert splits.skipped == 0 and len(splits.train) + len(splits.test or []) == 14
+    # a non-blank non-ASCII character is one bad row, named, not a crash
+    lines[3] = lines[3].replace(" ", " \u00e9", 1)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    splits = load_data(f"fer2013:{path}", preprocess_for("fer_cnn"))
+    assert splits.skipped == 1 and "U+00E9" in splits.problems[0] and "line 4" in splits.problems[0]
