@@ -439,7 +439,7 @@ def model_info(name: str) -> ModelCard:
     canonical = resolve_name(name)
     catalog = _shipped()
     if catalog is not None:
-        return catalog.cards[canonical]  # type: ignore[no-any-return]
+        return catalog.cards[canonical]
     from ._stats import model_stats
 
     return _card(_ENTRIES[canonical], model_stats(canonical))
@@ -491,5 +491,5 @@ def entry_input_size(name: str) -> tuple[int, ...]:
     canonical = resolve_name(name)
     catalog = _shipped()
     if catalog is not None:
-        return catalog.cards[canonical].input_size  # type: ignore[no-any-return]
+        return catalog.cards[canonical].input_size
     return _ENTRIES[canonical].input_size
