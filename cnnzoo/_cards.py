@@ -133,7 +133,7 @@ def parse(text: str) -> Catalog | None:
         if set(raw["fields"]) != {f.name for f in dataclasses.fields(ModelCard)}:
             return None
         cards = {name: decode(data) for name, data in raw["models"].items()}
-    except (ValueError, KeyError, TypeError, AttributeError):
+    except (ValueError, KeyError, TypeError, AttributeError, NameError):
         return None
     if any(card.name != name for name, card in cards.items()):
         return None

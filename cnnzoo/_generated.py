@@ -56,15 +56,17 @@ def write_all(root: Path = _PACKAGE) -> list[Path]:
     return written
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], root: Path = _PACKAGE) -> int:
+    """The command: ``--write`` regenerates every file under ``root``, ``--check`` exits 1
+    naming the stale ones."""
     import sys
 
     if argv == ["--write"]:
-        for target in write_all():
+        for target in write_all(root):
             sys.stdout.write(f"wrote {target}\n")
         return 0
     if argv == ["--check"]:
-        out_of_date = stale()
+        out_of_date = stale(root)
         for path in out_of_date:
             sys.stderr.write(f"cnnzoo/{path} is out of date: run python -m cnnzoo._stats --write\n")
         return 1 if out_of_date else 0

@@ -55,14 +55,20 @@ def _card_differences(shipped: str, rendered: str) -> list[str]:
     return out
 
 
+@pytest.fixture(scope="module")
+def rendered():
+    """Every generated file's text as the live code renders it (the cards: every model
+    measured with torchinfo), once for the module."""
+    return {path: _generated.render(path) for path in _generated.GENERATED}
+
+
 @pytest.mark.parametrize("path", list(_generated.GENERATED))
-def test_generated_files_are_what_the_code_renders(path):
-    """Renders each shipped generated file again from the live code (the cards: every model
-    measured with torchinfo) and fails on any difference: run ``python -m cnnzoo._stats
-    --write``."""
+def test_generated_files_are_what_the_code_renders(path, rendered):
+    """Fails on any difference between a shipped generated file and what the code renders
+    now: run ``python -m cnnzoo._stats --write``."""
     target = ROOT / "cnnzoo" / path
     shipped = target.read_text(encoding="utf-8") if target.is_file() else ""
-    rendered = _generated.render(path)
+    rendered = rendered[path]
     if path == _cards.PATH and shipped != rendered:
         differences = _card_differences(shipped, rendered)
         pytest.fail(f"{path} is stale (python -m cnnzoo._stats --write): {differences[:10]}")
@@ -75,6 +81,32 @@ def test_generated_files_are_package_data():
     patterns = pyproject["tool"]["setuptools"]["package-data"]["cnnzoo"]
     for path in _generated.GENERATED:
         assert any(fnmatch(path, p) for p in patterns), (path, patterns)
+
+
+def test_every_file_in_measured_is_generated():
+    """``cnnzoo/measured/`` holds generated files only, each with its entry in GENERATED (a
+    left-over or hand-written file there would be shipped without anything checking it)."""
+    measured = ROOT / "cnnzoo" / "measured"
+    files = sorted(
+        p.relative_to(ROOT / "cnnzoo").as_posix() for p in measured.rglob("*") if p.is_file()
+    )
+    assert files == sorted(p for p in _generated.GENERATED if p.startswith("measured/"))
+
+
+def test_generator_command_checks_and_writes(tmp_path, rendered, monkeypatch, capsys):
+    """``--write`` writes what the code renders, and ``--check`` then names no file; a file
+    that differs is named, and its command given."""
+    monkeypatch.setattr(_generated, "render", rendered.__getitem__)
+    written = _generated.write_all(tmp_path)
+    assert [p.relative_to(tmp_path).as_posix() for p in written] == list(_generated.GENERATED)
+    assert _generated.stale(tmp_path) == []
+    for path in _generated.GENERATED:
+        assert (tmp_path / path).read_text(encoding="utf-8") == rendered[path]
+    (tmp_path / _cards.PATH).write_text("{}", encoding="utf-8")
+    assert _generated.stale(tmp_path) == [_cards.PATH]
+    assert _generated.main(["--check"], tmp_path) == 1
+    assert "python -m cnnzoo._stats --write" in capsys.readouterr().err
+    assert _generated.main(["--bogus"]) == 2
 
 
 def test_shipped_cards_hold_every_builtin_model_and_field():
