@@ -105,6 +105,8 @@ class ModelCard:
         mult_adds: multiply-adds of one forward pass at the default input, batch 1.
         output_size: the output of one sample at the default input.
         known_labels: every class count the source names labels for, with the labels.
+        weights: the published weights sets (torchvision's, with their measured ImageNet
+            accuracy, file size and recipe), the default first; empty for a model without.
     """
 
     name: str
@@ -127,6 +129,13 @@ class ModelCard:
     output_size: tuple[int, ...]
     #: Every class count the source names labels for.
     known_labels: tuple[tuple[int, tuple[str, ...]], ...] = field(default=(), repr=False)
+    #: Published weights sets (cnnzoo.pretrained.WeightsInfo), the default first.
+    weights: tuple[Any, ...] = field(default=(), repr=False)
+
+    @property
+    def has_weights(self) -> bool:
+        """Whether the model has published weights (``create(name, pretrained=True)``)."""
+        return bool(self.weights)
 
     @property
     def is_classifier(self) -> bool:
@@ -474,7 +483,14 @@ def model_info(name: str) -> ModelCard:
         mult_adds=stats.mult_adds,
         output_size=stats.output_size,
         known_labels=entry.labels,
+        weights=_published(entry.name),
     )
+
+
+def _published(name: str) -> tuple[Any, ...]:
+    from .pretrained.catalog import weights_of
+
+    return weights_of(name)
 
 
 def entry_input_size(name: str) -> tuple[int, ...]:

@@ -18,11 +18,16 @@ def add_list_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--family", help="only this family (lenet, vgg, resnet, ...)")
     p.add_argument("--exclude", action="append", default=[], help="drop names matching this")
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+    p.add_argument(
+        "--pretrained", action="store_true", help="only models with published ImageNet weights"
+    )
 
 
 def run_list(args: argparse.Namespace) -> int:
     names = list_models(args.pattern, family=args.family, exclude=args.exclude)
     cards = [model_info(n) for n in names]
+    if args.pretrained:
+        cards = [c for c in cards if c.has_weights]
     if args.format == "json":
         rows = [
             {
@@ -32,13 +37,15 @@ def run_list(args: argparse.Namespace) -> int:
                 "num_classes": c.num_classes,
                 "num_params": c.num_params,
                 "mult_adds": c.mult_adds,
+                "weights": [w.name for w in c.weights],
             }
             for c in cards
         ]
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return 0
     if not cards:
-        sys.stderr.write(f"no model matches {' '.join(args.pattern)}; try `cnnzoo list`\n")
+        which = "model with published weights" if args.pretrained else "model"
+        sys.stderr.write(f"no {which} matches {' '.join(args.pattern)}; try `cnnzoo list`\n")
         return 1
     rows = [
         (
@@ -66,6 +73,7 @@ def run_info(args: argparse.Namespace) -> int:
     if args.format == "json":
         data = asdict(card)
         data["known_labels"] = {str(k): list(v) for k, v in card.known_labels}
+        data["weights"] = [w.to_dict() for w in card.weights]
         sys.stdout.write(json.dumps(data, indent=2, default=list) + "\n")
         return 0
     src = card.source
@@ -90,6 +98,33 @@ def run_info(args: argparse.Namespace) -> int:
         ("params", f"{card.num_params:,}"),
         ("mult-adds", f"{card.mult_adds:,} ({human(card.mult_adds)}, batch 1)"),
     ]
+    lines += _weights_lines(card)
     width = max(len(k) for k, _ in lines)
     sys.stdout.write("\n".join(f"{k:<{width}}  {v}" for k, v in lines) + "\n")
     return 0
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}%"
+
+
+def _weights_lines(card: object) -> list[tuple[str, str]]:
+    weights = getattr(card, "weights", ())
+    if not weights:
+        return [("weights", "- (no published weights; `cnnzoo list --pretrained` lists those)")]
+    lines = []
+    for i, w in enumerate(weights):
+        t = w.transforms
+        size = f"{w.file_size_mb:.1f} MB" if w.file_size_mb is not None else "size unknown"
+        classes = f"{w.num_classes} classes" if w.num_classes else "no classifier"
+        lines.append(
+            (
+                "weights" if i == 0 else "",
+                f"{w.name}{' (default)' if w.default else ''}: ImageNet-1K val acc@1 "
+                f"{_pct(w.acc1)}, acc@5 {_pct(w.acc5)} (torchvision, 1 crop); {size}; {classes}",
+            )
+        )
+        lines.append(("", f"  resize {t.resize}, crop {t.crop}, {t.interpolation}; {w.url}"))
+        if w.recipe:
+            lines.append(("", f"  recipe {w.recipe}"))
+    return lines

@@ -69,8 +69,8 @@ def check_hash(path: str | os.PathLike[str], prefix: str, *, url: str | None = N
         where = f" (from {url})" if url else ""
         raise WeightsError(
             f"weights file {str(path)!r}{where} is damaged or not the published one: its sha256 "
-            f"starts {digest[: len(prefix)]}, expected {prefix}; nothing was loaded. Delete it "
-            "and run again to download it afresh"
+            f"starts {digest[: len(prefix)]}, expected {prefix}; nothing was loaded. Run again "
+            "to download it afresh, or put the published file there"
         )
 
 
@@ -118,7 +118,13 @@ def fetch(
     folder = Path(directory) if directory is not None else cache_dir()
     target = folder / file_name
     if target.is_file():
-        check_hash(target, hash_prefix, url=url)
+        try:
+            check_hash(target, hash_prefix, url=url)
+        except WeightsError as exc:
+            # Moved aside, so it never passes for the complete file; the next run downloads.
+            aside = target.with_name(f"{target.name}.bad-hash")
+            os.replace(target, aside)
+            raise WeightsError(f"{exc}; it was moved to {aside}") from None
         return target
     put = f"download {url} and put it at {target}"
     if os.environ.get(OFFLINE_ENV, "").strip() not in ("", "0"):
