@@ -302,9 +302,7 @@ def predict(
         raise InvalidArgumentError("no images given; pass one or more image files")
     if isinstance(topk, bool) or not isinstance(topk, int) or topk < 1:
         raise InvalidArgumentError(f"topk must be a positive integer, got {topk!r}")
-    net, labels, preprocess = load_trained(
-        checkpoint, model=model, device=device, weights=weights
-    )
+    net, labels, preprocess = load_trained(checkpoint, model=model, device=device, weights=weights)
     if topk > len(labels):
         raise InvalidArgumentError(
             f"topk {topk} is more than the model's {len(labels)} classes; "
@@ -470,9 +468,7 @@ def explain(
         CheckpointError: see [`load_trained`][cnnzoo.inspect.load_trained].
     """
     directory = _check_out_dir(Path.cwd() if out_dir is None else out_dir) if save else None
-    net, labels, preprocess = load_trained(
-        checkpoint, model=model, device=device, weights=weights
-    )
+    net, labels, preprocess = load_trained(checkpoint, model=model, device=device, weights=weights)
     convs = _conv_names(net)
     # A model without convolutions (document 002's MLP) still has a saliency map.
     layer_name = layer if layer is not None else (convs[-1] if convs else None)

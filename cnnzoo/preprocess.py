@@ -128,8 +128,8 @@ class Preprocess:
         if (new_w, new_h) != (w, h):
             image = image.resize((new_w, new_h), Image.Resampling.BILINEAR)
         ch, cw = self.size
-        top = int(round((new_h - ch) / 2.0))
-        left = int(round((new_w - cw) / 2.0))
+        top = round((new_h - ch) / 2.0)
+        left = round((new_w - cw) / 2.0)
         return image.crop((left, top, left + cw, top + ch))
 
     def load_image(self, path: str | PathLike[str]) -> torch.Tensor:

@@ -186,7 +186,7 @@ def test_cached_file_with_the_wrong_hash_loads_nothing_and_is_moved_aside(hub, c
     _seeded_resnet18(hub, catalogue)
     _entry(catalogue, "resnet18", "IMAGENET1K_V1")["hash_prefix"] = "f37072fd"  # the real one
     path = hub / "resnet18-f37072fd.pth"
-    with pytest.raises(WeightsError, match="sha256 starts .* expected f37072fd; nothing was"):
+    with pytest.raises(WeightsError, match=r"sha256 starts .* expected f37072fd; nothing was"):
         cnnzoo.create("resnet18", pretrained=True)
     assert not path.exists() and (hub / "resnet18-f37072fd.pth.bad-hash").exists()
 

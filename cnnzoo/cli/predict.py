@@ -49,7 +49,6 @@ def run_predict(args: argparse.Namespace) -> int:
     return 0
 
 
-
 def weights_source(args: argparse.Namespace) -> dict[str, Any]:
     """``checkpoint``, ``model`` and ``weights`` for ``predict``/``explain``: with
     ``--pretrained`` or ``--weights`` the first argument is the model's name."""

@@ -190,7 +190,6 @@ def plan(
     ):
         top = f" to {spec.max_size}" if spec.max_size is not None else " or more"
         raise InvalidArgumentError(
-            f"{info.model} cannot take {size}x{size} images; use --image-size {spec.min_size}"
-            f"{top}"
+            f"{info.model} cannot take {size}x{size} images; use --image-size {spec.min_size}{top}"
         )
     return FineTune(info, size, bool(freeze_backbone))
