@@ -1098,10 +1098,11 @@ class _StateHolder(nn.Module):
 
 
 def evaluate(
-    checkpoint: str | PathLike[str],
+    checkpoint: str | PathLike[str] | None,
     data: Any,
     *,
     model: str | None = None,
+    weights: str | None = None,
     split: str = "auto",
     batch_size: int = 256,
     device: str | torch.device = "auto",
@@ -1114,7 +1115,10 @@ def evaluate(
         checkpoint: a ``best.pth``/``last.pth`` from ``cnnzoo train``, or a bare state_dict
             (then ``model`` names the architecture; its card's labels and preprocessing apply).
         data: a data spec or a loaded ``DataSplits``.
-        model: the model name, needed only for a bare state_dict.
+        model: the model name, needed only for a bare state_dict or published weights.
+        weights: published weights of ``model`` (``"DEFAULT"``, ``"IMAGENET1K_V1"``) instead
+            of a checkpoint: their ImageNet categories (a folder's class names must be among
+            them) and their own preprocessing.
         split: ``"auto"`` (the test split if the data has one, else the validation images the
             training run held out, rebuilt from its seed and ``val_split``), ``"test"``,
             ``"validation"`` or ``"train"`` (all training images).
@@ -1130,7 +1134,13 @@ def evaluate(
     from .checkpoint import apply_state_dict
     from .registry import create, model_info
 
-    ckpt = read_checkpoint(checkpoint)
+    if checkpoint is None or weights is not None:  # published weights (cnnzoo.pretrained)
+        from .pretrained.load import as_checkpoint
+
+        ckpt = as_checkpoint(model, weights or "DEFAULT")
+        checkpoint = ckpt.extra["source"]
+    else:
+        ckpt = read_checkpoint(checkpoint)
     model_name = ckpt.model or model
     if model_name is None:
         raise CheckpointError(

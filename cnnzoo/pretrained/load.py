@@ -11,7 +11,7 @@ from ..errors import CheckpointError, InvalidArgumentError, WeightsError
 from .catalog import WeightsInfo
 from .download import fetch
 
-__all__ = ["load_weights", "preprocess_of", "read_weights"]
+__all__ = ["as_checkpoint", "load_weights", "preprocess_of", "read_weights"]
 
 
 def read_weights(info: WeightsInfo, *, progress: bool | None = None) -> dict[str, torch.Tensor]:
@@ -138,4 +138,35 @@ def preprocess_of(info: WeightsInfo) -> Any:
         )
     return Preprocess(
         size=(t.crop, t.crop), channels=3, mean=info.mean, std=info.std, resize=t.resize
+    )
+
+
+def as_checkpoint(model: str | None, weights: str = "DEFAULT") -> Any:
+    """Published weights as a [`Checkpoint`][cnnzoo.checkpoint.Checkpoint]: their tensors,
+    categories (torchvision's metadata) and evaluation preprocessing, so code that reads a
+    checkpoint (``evaluate``) takes them as it is."""
+    from ..checkpoint import Checkpoint
+    from ..registry import create
+    from .catalog import categories
+    from .resolve import get_weights
+
+    if model is None:
+        raise InvalidArgumentError("published weights need the model's name (model=NAME)")
+    info = get_weights(model, weights)
+    labels = categories(info)
+    if labels is None:
+        raise WeightsError(
+            f"{info.qualified} is a feature extractor without categories; fine-tune it on your "
+            "data (cnnzoo train --weights ...) and evaluate that"
+        )
+    net = create(info.model, weights=info.name)
+    return Checkpoint(
+        state_dict=net.state_dict(),
+        model=info.model,
+        model_kwargs={"num_classes": len(labels)},
+        extra={
+            "labels": labels,
+            "preprocess": preprocess_of(info).to_dict(),
+            "source": info.qualified,
+        },
     )
