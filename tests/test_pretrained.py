@@ -442,5 +442,28 @@ def test_finetuning_learns_the_digits_with_and_without_freezing(tmp_path, hub, c
         else:
             assert any(k.startswith("layer1.") for k in changed)
         best = max(r["val_acc"] for r in result.history)
-        print(freeze, [round(r["val_acc"], 3) for r in result.history])
         assert best > 0.3, (freeze, result.history)  # 10 classes: chance is 0.1
+
+
+def test_evaluate_published_weights_on_folders_named_by_category(hub, catalogue, tmp_path):
+    from PIL import Image
+
+    _seeded_resnet18(hub, catalogue)
+    g = torch.Generator().manual_seed(2)
+    for category in ("tench", "goldfish"):
+        (tmp_path / "val" / category).mkdir(parents=True)
+        for i in range(2):
+            pixels = (torch.rand(64, 80, 3, generator=g) * 255).to(torch.uint8).numpy()
+            Image.fromarray(pixels).save(tmp_path / "val" / category / f"{i}.png")
+    report = cnnzoo.evaluate(None, f"folder:{tmp_path / 'val'}", model="resnet18", split="train")
+    assert report.num_images == 4 and len(report.labels) == 1000
+    assert report.support[0] == 2 and report.support[1] == 2  # tench is 0, goldfish 1
+
+
+@pytest.mark.slow
+@pytest.mark.onnx
+def test_export_published_weights(hub, catalogue, tmp_path, capsys):
+    _seeded_resnet18(hub, catalogue)
+    out = tmp_path / "r18.onnx"
+    assert main(["export", "resnet18", "--pretrained", "-o", str(out)]) == 0
+    assert out.is_file() and "ResNet18_Weights.IMAGENET1K_V1" in capsys.readouterr().out

@@ -1,16 +1,16 @@
 """Published ImageNet weights for the models with torchvision's layout, and what goes with them.
 
-* [`catalog`][cnnzoo.pretrained.catalog]: each model's weights sets as torchvision's weights
+* ``cnnzoo.pretrained.catalog``: each model's weights sets as torchvision's weights
   API describes them, shipped as ``cnnzoo/measured/weights.json`` (read without torch);
-* [`resolve`][cnnzoo.pretrained.resolve]: which set ``pretrained=True`` or ``weights=NAME``
+* ``cnnzoo.pretrained.resolve``: which set ``pretrained=True`` or ``weights=NAME``
   means, and the errors for models without weights or unknown names;
-* [`download`][cnnzoo.pretrained.download]: the file in torch hub's cache, hash-checked,
+* ``cnnzoo.pretrained.download``: the file in torch hub's cache, hash-checked,
   downloaded atomically when missing, one clear error offline;
-* [`load`][cnnzoo.pretrained.load]: the file's tensors into cnnzoo's model (a new head for
+* ``cnnzoo.pretrained.load``: the file's tensors into cnnzoo's model (a new head for
   another number of classes);
-* [`finetune`][cnnzoo.pretrained.finetune]: the course project's workflow (a pretrained
+* ``cnnzoo.pretrained.finetune``: the course project's workflow (a pretrained
   backbone, a new head, images brought to what the backbone expects, a frozen backbone);
-* [`accuracy`][cnnzoo.pretrained.accuracy]: document 004's top-5 column against the published
+* ``cnnzoo.pretrained.accuracy``: document 004's top-5 column against the published
   weights' measured accuracy and the papers' own figures.
 
 ``cnnzoo.create("resnet18", pretrained=True)`` is the usual way in.

@@ -75,8 +75,9 @@ EXPLANATIONS: dict[str, Explanation] = {
         causes=(
             "ensemble of seven CNNs (two trained with extra data) against one model",
             "the test set against the validation set",
-            "torchvision's AlexNet is the one-GPU variant of 'One weird trick' (Krizhevsky "
-            "2014), not the paper's two-GPU network",
+            "torchvision's AlexNet is the architecture of 'One weird trick for parallelizing "
+            "convolutional neural networks' (Krizhevsky 2014), as torchvision.models.alexnet's "
+            "docstring says, not the 2012 paper's",
         ),
     ),
     "VGGNet": Explanation(

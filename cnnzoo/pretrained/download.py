@@ -105,7 +105,7 @@ def fetch(
         file_name: its name in the cache.
         hash_prefix: the start of its sha256.
         progress: a tqdm bar on stderr; ``None``: only when stderr is a terminal.
-        directory: the cache directory; default [`cache_dir`][cnnzoo.pretrained.download.cache_dir].
+        directory: the cache directory; default ``cache_dir()``.
 
     Returns:
         The path of the complete, checked file.
@@ -146,7 +146,13 @@ def fetch(
     try:
         with os.fdopen(fd, "wb") as out:
             _download(url, out, file_name, show, put)
-        check_hash(tmp, hash_prefix, url=url)
+        digest = sha256_of(tmp)
+        if not digest.startswith(hash_prefix):
+            raise WeightsError(
+                f"the file downloaded from {url} is not the published one: its sha256 starts "
+                f"{digest[: len(hash_prefix)]}, expected {hash_prefix}; nothing was kept or "
+                f"loaded; run again, or {put}"
+            )
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, target)
     except BaseException:
