@@ -55,8 +55,8 @@ class Explanation:
 
 
 _TV = (
-    "torchvision's figure is one model, one centre crop, on the ImageNet-1K validation set "
-    "(its weights' meta, _metrics acc@5)"
+    "torchvision's _metrics acc@5: one model, a single centre crop ('Accuracies are reported on "
+    "ImageNet-1K using single crops', torchvision's models page), the validation images"
 )
 
 #: Keyed by the row id of document 004's summary table.
