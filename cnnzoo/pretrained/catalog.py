@@ -4,10 +4,11 @@
 torchvision's ``Weights`` enums say (URL, file name, hash prefix, ImageNet-1K acc@1/acc@5, file
 size, recipe, transforms, categories count) is written by
 
-    python -m cnnzoo.pretrained.catalog --write
+    python -m cnnzoo._stats --write      # every generated file (this one: cnnzoo._generated)
+    python -m cnnzoo.pretrained.catalog --write   # this one only
 
-into ``cnnzoo/measured/weights.json``; ``tests/test_pretrained.py`` regenerates it from the
-installed torchvision and fails on any difference. Nothing in it is typed by hand: the only
+into ``cnnzoo/measured/weights.json``; the tests regenerate it from the installed torchvision
+and fail on any difference. Nothing in it is typed by hand: the only
 hand-made part is :data:`TORCHVISION_NAMES`, which says which cnnzoo model has torchvision's
 layout (and the test checks each pair's ``state_dict`` keys against torchvision's model).
 
@@ -315,7 +316,7 @@ def generate() -> dict[str, Any]:
         models[model] = {"torchvision": tv_name, "enum": enum.__name__, "weights": rows}
     return {
         "format": FORMAT,
-        "generated_by": "python -m cnnzoo.pretrained.catalog --write",
+        "generated_by": "python -m cnnzoo._stats --write (cnnzoo.pretrained.catalog)",
         "torchvision": torchvision.__version__.split("+")[0],
         "models": models,
     }
@@ -323,6 +324,11 @@ def generate() -> dict[str, Any]:
 
 def render(data: dict[str, Any]) -> str:
     return json.dumps(data, indent=2) + "\n"
+
+
+def render_shipped() -> str:
+    """The text of ``cnnzoo/measured/weights.json`` (see ``cnnzoo._generated``)."""
+    return render(generate())
 
 
 def _path() -> Path:
