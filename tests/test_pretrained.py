@@ -346,6 +346,9 @@ def test_predict_uses_the_weights_preprocessing_and_categories(hub, catalogue, t
 
     result = cnnzoo.explain(None, photo, model="resnet18", weights="IMAGENET1K_V1", save=False)
     assert result.label == pred.label and result.saliency.shape == (224, 224)
+    assert main(["explain", "resnet18", "--pretrained", str(photo), "--out", str(tmp_path)]) == 0
+    assert f"{pred.label} (" in capsys.readouterr().out
+    assert (tmp_path / "photo_saliency.png").is_file()
 
 
 def test_cli_without_weights_is_one_line(capsys, tmp_path):
@@ -407,8 +410,22 @@ def _finetune(tmp_path, hub, catalogue, freeze: bool, epochs: int, per_class: in
     return expected, result
 
 
-def test_freeze_backbone_leaves_every_backbone_tensor_identical(tmp_path, hub, catalogue):
-    expected, result = _finetune(tmp_path, hub, catalogue, freeze=True, epochs=2)
+def test_freeze_backbone_leaves_every_backbone_tensor_identical(tmp_path, hub, catalogue, capsys):
+    expected = _seeded_resnet18(hub, catalogue)
+    data = write_digits_folder(tmp_path / "digits", size=8, n_per_class=8)
+    run = tmp_path / "run"
+    args = ["train", "resnet18", "--pretrained", "--freeze-backbone", "--image-size", "32"]
+    args += ["--data", f"folder:{data}", "--epochs", "1", "--batch-size", "32", "--out", str(run)]
+    assert main([*args, "--no-plots"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "note: starting from ResNet18_Weights.IMAGENET1K_V1: backbone loaded, new head for 10"
+        in out
+    )
+    assert "backbone frozen" in out and "images resized to 32x32, 3 channels" in out
+    # a resumed run repeats the plan: still frozen
+    result = cnnzoo.train("resnet18", f"folder:{data}", resume=run / "last.pth", epochs=2)
+    assert [r["epoch"] for r in result.history] == [1, 2]
     ck = torch.load(result.last, weights_only=True)
     sd = ck["state_dict"]
     backbone = [k for k in expected if not k.startswith("fc.")]
