@@ -359,11 +359,17 @@ def test_cli_without_weights_is_one_line(capsys, tmp_path):
     assert "add --pretrained" in capsys.readouterr().err
 
 
-def test_info_and_list_show_the_weights(capsys):
+def test_info_and_list_show_the_weights(hub, capsys):
     assert main(["info", "resnet50"]) == 0
     out = capsys.readouterr().out
     assert "IMAGENET1K_V2 (default): ImageNet-1K val acc@1 80.86%, acc@5 95.43%" in out
     assert "97.8 MB" in out and "recipe https://" in out
+    assert main(["info", "vgg16", "--weights", "IMAGENET1K_FEATURES"]) == 0
+    out = capsys.readouterr().out
+    assert "IMAGENET1K_V1" not in out and "no classifier" in out and "note: These weights" in out
+    assert "vgg16_features-amdegroot-88682ab5.pth (not downloaded yet)" in out
+    assert main(["info", "vgg16", "--weights", "V3"]) == 1
+    assert "vgg16 has no weights named 'V3'" in capsys.readouterr().err
     assert main(["list", "--pretrained", "--format", "json"]) == 0
     import json
 

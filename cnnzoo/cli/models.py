@@ -76,15 +76,28 @@ def run_list(args: argparse.Namespace) -> int:
 def add_info_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("name", help="model name or alias")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    p.add_argument(
+        "--weights",
+        metavar="NAME",
+        help="show only this published weights set (IMAGENET1K_V1, DEFAULT), with its "
+        "normalisation and where its file goes in the cache",
+    )
 
 
 def run_info(args: argparse.Namespace) -> int:
     card = model_info(args.name)
+    chosen = None
+    if args.weights is not None:
+        from ..pretrained import get_weights
+
+        chosen = get_weights(card.name, args.weights)
     if args.format == "json":
         data = asdict(card)
         data["known_labels"] = {str(k): list(v) for k, v in card.known_labels}
         data["options"] = dict(card.options)
-        data["weights"] = [w.to_dict() for w in card.weights]
+        data["weights"] = [
+            w.to_dict() for w in card.weights if chosen is None or w.name == chosen.name
+        ]
         sys.stdout.write(json.dumps(data, indent=2, default=list) + "\n")
         return 0
     src = card.source
@@ -110,7 +123,7 @@ def run_info(args: argparse.Namespace) -> int:
         ("mult-adds", f"{card.mult_adds:,} ({human(card.mult_adds)}, batch 1)"),
         ("options", ", ".join(f"{k}={v!r}" for k, v in card.options) or "-"),
     ]
-    lines += _weights_lines(card)
+    lines += _weights_lines(card, chosen)
     width = max(len(k) for k, _ in lines)
     sys.stdout.write("\n".join(f"{k:<{width}}  {v}" for k, v in lines) + "\n")
     return 0
@@ -120,8 +133,12 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}%"
 
 
-def _weights_lines(card: object) -> list[tuple[str, str]]:
+def _weights_lines(card: object, chosen: object = None) -> list[tuple[str, str]]:
+    from ..pretrained.download import cache_dir
+
     weights = getattr(card, "weights", ())
+    if chosen is not None:
+        weights = [w for w in weights if w.name == chosen.name]
     if not weights:
         return [("weights", "- (no published weights; `cnnzoo list --pretrained` lists those)")]
     lines = []
@@ -139,4 +156,13 @@ def _weights_lines(card: object) -> list[tuple[str, str]]:
         lines.append(("", f"  resize {t.resize}, crop {t.crop}, {t.interpolation}; {w.url}"))
         if w.recipe:
             lines.append(("", f"  recipe {w.recipe}"))
+        path = cache_dir() / w.file_name
+        there = "in the cache" if path.is_file() else "not downloaded yet"
+        lines.append(("", f"  file {path} ({there})"))
+        if chosen is not None:
+            lines.append(
+                ("", f"  mean {list(w.mean)}, std {list(w.std)}, sha256 {w.hash_prefix}...")
+            )
+            if w.docs:
+                lines.append(("", f"  note: {w.docs}"))
     return lines
