@@ -457,7 +457,7 @@ def test_finetuning_learns_the_digits_with_and_without_freezing(tmp_path, hub, c
     for freeze in (False, True):
         where = tmp_path / ("frozen" if freeze else "full")
         where.mkdir()
-        expected, result = _finetune(where, hub, catalogue, freeze, epochs=5, per_class=24)
+        expected, result = _finetune(where, hub, catalogue, freeze, epochs=6, per_class=20)
         sd = torch.load(result.last, weights_only=True)["state_dict"]
         changed = [k for k in expected if not torch.equal(sd[k], expected[k])]
         if freeze:
@@ -465,7 +465,7 @@ def test_finetuning_learns_the_digits_with_and_without_freezing(tmp_path, hub, c
         else:
             assert any(k.startswith("layer1.") for k in changed)
         best = max(r["val_acc"] for r in result.history)
-        assert best > 0.3, (freeze, result.history)  # 10 classes: chance is 0.1
+        assert best > 0.4, (freeze, result.history)  # 10 classes: chance is 0.1
 
 
 def test_evaluate_published_weights_on_folders_named_by_category(hub, catalogue, tmp_path):
