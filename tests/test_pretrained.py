@@ -453,6 +453,7 @@ def test_freeze_backbone_leaves_every_backbone_tensor_identical(tmp_path, hub, c
 
 
 @pytest.mark.slow
+@pytest.mark.onnx
 def test_finetuning_learns_the_digits_with_and_without_freezing(tmp_path, hub, catalogue):
     for freeze in (False, True):
         where = tmp_path / ("frozen" if freeze else "full")
@@ -466,6 +467,10 @@ def test_finetuning_learns_the_digits_with_and_without_freezing(tmp_path, hub, c
             assert any(k.startswith("layer1.") for k in changed)
         best = max(r["val_acc"] for r in result.history)
         assert best > 0.4, (freeze, result.history)  # 10 classes: chance is 0.1
+    # export repeats the recorded input adaptation: 3 x 32 x 32, the new head's 10 classes
+    report = cnnzoo.export_onnx("resnet18", tmp_path / "digits.onnx", checkpoint=result.best)
+    assert tuple(report.input_shape)[1:] == (3, 32, 32)
+    assert tuple(report.output_shape)[1:] == (10,)
 
 
 def test_evaluate_published_weights_on_folders_named_by_category(hub, catalogue, tmp_path):
