@@ -473,6 +473,7 @@ def test_finetuning_learns_the_digits_with_and_without_freezing(tmp_path, hub, c
     assert tuple(report.output_shape)[1:] == (10,)
 
 
+@pytest.mark.slow
 def test_evaluate_published_weights_on_folders_named_by_category(hub, catalogue, tmp_path):
     from PIL import Image
 
