@@ -18,6 +18,7 @@ from .errors import (
     CheckpointError,
     CnnzooError,
     DataError,
+    DownloadError,
     DuplicateModelError,
     ExportError,
     InputShapeError,
@@ -28,6 +29,7 @@ from .errors import (
     UnknownArgumentError,
     UnknownModelError,
     VerificationError,
+    WeightsError,
 )
 from .registry import (
     ModelCard,
@@ -43,6 +45,7 @@ __all__ = [
     "CheckpointError",
     "CnnzooError",
     "DataError",
+    "DownloadError",
     "DuplicateModelError",
     "ExportError",
     "ExportReport",
@@ -56,6 +59,7 @@ __all__ = [
     "UnknownArgumentError",
     "UnknownModelError",
     "VerificationError",
+    "WeightsError",
     "__version__",
     "check",
     "check_labels",

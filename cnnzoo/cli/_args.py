@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 __all__ = [
     "DATA_HELP",
+    "add_weights_arguments",
     "device_name",
     "finite_float",
     "port_number",
@@ -99,3 +100,19 @@ def device_name(text: str) -> str:
         return check_device_name(text)
     except InvalidArgumentError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_weights_arguments(p: argparse.ArgumentParser, what: str) -> None:
+    """``--pretrained`` and ``--weights NAME|PATH``, the same on every command."""
+    p.add_argument(
+        "--pretrained",
+        action="store_true",
+        help=f"{what} with the model's default published ImageNet weights (torchvision's "
+        "DEFAULT, from torch hub's cache; downloaded once)",
+    )
+    p.add_argument(
+        "--weights",
+        metavar="NAME|PATH",
+        help="a published weights set by name (IMAGENET1K_V1, DEFAULT; `cnnzoo info NAME` lists "
+        "them) or a weights file",
+    )
