@@ -44,6 +44,11 @@ SKIPPED: tuple[tuple[str, str], ...] = (
     ("pip install", "installs packages: no network here, and it would change the environment"),
     ("mkdocs serve", "a web server that runs until stopped (CI runs mkdocs build --strict)"),
     ("--netron", "serves Netron until Ctrl-C (test_export checks the server)"),
+    (
+        "--pretrained",
+        "downloads torchvision's ImageNet weights: no network here (the pretrained "
+        "tests serve them from a local server)",
+    ),
     ("pytest", "runs the test suite itself"),
     ("--nproc_per_node 4", "four GPUs with nccl"),
     ("--nnodes 2", "two machines"),
