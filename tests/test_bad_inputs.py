@@ -143,6 +143,7 @@ CASES: list[tuple[str, str]] = [
     ("unknown model export", "export vgg17 -o {lab}/x.onnx"),
     ("unknown model train", "train alexnett --data folder:{lab}/digits"),
     ("unknown family", "list --family vggs"),
+    ("unknown family json", "list --family vggs --format json"),
     ("no model matches", "list 'zzz*'"),
     ("unknown table", "check vgg99"),
     # checkpoints
