@@ -72,7 +72,7 @@ __all__ = [
 # Heavier features load on first use, so `import cnnzoo` stays as cheap as `import torch`.
 _LAZY: dict[str, str] = {}
 _LAZY["summary"] = ".summarize"
-_LAZY["check"] = ".reconcile"
+_LAZY["check"] = ".check"
 _LAZY["load_data"] = ".data"
 _LAZY["check_labels"] = ".data"
 _LAZY["predict"] = ".inspect"
