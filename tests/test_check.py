@@ -11,7 +11,7 @@ import torch
 
 import cnnzoo
 from cnnzoo.errors import SpecError, UnknownModelError
-from cnnzoo.reconcile import CheckReport
+from cnnzoo.check import CheckReport
 from cnnzoo.spec import list_specs, load_spec
 
 from ._jsonschema import validate
@@ -54,7 +54,7 @@ def test_every_shipped_table_checks_clean(full_report):
     assert full_report.ok and full_report.failures == []
 
 
-def _erratum(report: CheckReport, table: str, printed) -> cnnzoo.reconcile.ErratumReport:
+def _erratum(report: CheckReport, table: str, printed) -> cnnzoo.check.ErratumReport:
     t = next(t for t in report.tables if t.id == table)
     return next(e for e in t.errata if e.printed == printed)
 
@@ -280,12 +280,28 @@ def test_your_own_model_against_a_lecture_table():
     assert good.ok, good.failures
 
 
-def test_a_model_missing_a_layer_fails_naming_the_row():
+def test_rows_line_up_by_order_and_kind_not_by_name():
+    """The rows follow the alignment: torch.flatten in forward lines up with the flatten row
+    (before the check package, a missing ``flatten`` module failed here)."""
     model = cnnzoo.create("mlp")
     del model.flatten
     model.forward = lambda x: model.linear_relu_stack(torch.flatten(x, 1))
     report = cnnzoo.check("mlp_002", model=model)
-    assert any("row flatten" in f and "no module 'flatten'" in f for f in report.failures)
+    assert report.ok, (report.failures, report.differences)
+    row = next(r for r in report.tables[0].rows if r.id == "flatten")
+    assert row.module == "torch.flatten after the input" and row.verdict == "match"
+
+
+def test_a_model_missing_a_layer_fails_naming_the_row():
+    model = cnnzoo.create("mlp")
+    model.linear_relu_stack = torch.nn.Sequential(
+        torch.nn.Linear(784, 512), torch.nn.ReLU(), torch.nn.Linear(512, 10)
+    )
+    report = cnnzoo.check("mlp_002", model=model)
+    assert any("row linear2" in f and "no layer of MLP lines up" in f for f in report.failures)
+    first = report.differences[0]
+    assert (first.field, first.expected) == ("layer", "Linear"), first
+    assert "missing a Linear(512, 512)" in first.cause
 
 
 # --- errors ---------------------------------------------------------------------------------

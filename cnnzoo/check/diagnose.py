@@ -237,17 +237,17 @@ class _Judge:
 
     def missing(self, r: Layer, after: str) -> None:
         how = size_text(r)
-        text = f"missing {_describe(r)} after {after}: {self.doc} has {r.text or r.type} here"
+        text = f"missing {_describe(r)} after {after}: {self.doc} has one here"
         if how:
-            text += f" ({how})"
-        self.add(Difference(after, "layer", r.text or r.type, None, text))
+            text += f": {how}"
+        self.add(Difference(after, "layer", r.type, None, text))
 
     def extra(self, g: Layer) -> None:
         how = size_text(g)
         text = f"{g.label}: {_describe(g)} that {self.doc} does not have"
         if how:
-            text += f" ({how})"
-        self.add(Difference(g.label, "layer", None, g.text or g.type, text))
+            text += f": {how}"
+        self.add(Difference(g.label, "layer", None, g.type, text))
 
     def soft(self, r: Layer | None, g: Layer | None, after: str, last_linear: int | None) -> str:
         if r is not None and g is not None:

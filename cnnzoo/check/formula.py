@@ -46,6 +46,8 @@ def size_text(layer: Layer, input_shape: Sequence[int] | None = None) -> str | N
         if len(ins) > 1:
             return f"{' x '.join(map(str, ins))} = {_prod(ins):,}"
         return None
+    if layer.kind == "linear":
+        return f"{a['in_features']:,} -> {a['out_features']:,} features"
     if layer.kind == "pool" and a.get("adaptive"):
         return f"adaptive: output {a.get('output_size')}"
     if layer.kind not in ("conv", "pool") or len(ins) < 2:

@@ -290,7 +290,7 @@ def _shape_of(value: Any) -> list[int] | None:
 def _call_text(fname: str, method: bool) -> str:
     if method:
         return f"x.{fname}"
-    if fname in ("flatten", "relu", "sigmoid", "tanh", "cat", "add", "reshape"):
+    if fname in ("flatten", "cat", "add", "reshape"):
         return f"torch.{fname}"
     return f"F.{fname}"
 
@@ -428,7 +428,7 @@ def _read_fx(model: nn.Module, size: list[int]) -> tuple:
     try:
         gm = fx.symbolic_trace(model)
     except Exception as exc:  # data-dependent control flow, untraceable calls
-        raise _TraceFailed(_crash_text(exc)) from None
+        raise _TraceFailed(_crash_text(exc).split(". ")[0]) from None
     values: dict[Any, Any] = {}
 
     class _Run(fx.Interpreter):
@@ -532,7 +532,9 @@ def _read_hooks(model: nn.Module, size: list[int]) -> tuple:
             if depth[0]:
                 return func(*args, **kwargs)
             fname = getattr(func, "__name__", "")
-            method = "Tensor." in repr(func) or "method" in type(func).__name__
+            method = getattr(func, "__objclass__", None) is not None or "Tensor." in getattr(
+                func, "__qualname__", ""
+            )
             first = args[0] if args else None
             ins = _shape_of(first)
             try:

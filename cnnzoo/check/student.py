@@ -203,7 +203,10 @@ def _child(request_path: str, result_path: str) -> int:  # pragma: no cover - ru
             except (TypeError, ValueError):
                 params = []
             if [p.name for p in params] == ["printtoggle"]:
-                net = target(printtoggle=False)  # the lab template's only argument
+                try:
+                    net = target(printtoggle=False)  # the lab template's only argument
+                except BaseException as exc2:
+                    return fail(f"{where}: {cls}(printtoggle=False) raises {_first_line(exc2)}")
             else:
                 names = ", ".join(p.name for p in params)
                 return fail(
