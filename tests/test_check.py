@@ -295,7 +295,8 @@ def test_rows_line_up_by_order_and_kind_not_by_name():
 def test_a_model_missing_a_layer_fails_naming_the_row():
     model = cnnzoo.create("mlp")
     model.linear_relu_stack = torch.nn.Sequential(
-        torch.nn.Linear(784, 512), torch.nn.ReLU(), torch.nn.Linear(512, 10)
+        torch.nn.Linear(784, 512), torch.nn.ReLU(), torch.nn.Identity(), torch.nn.Identity(),
+        torch.nn.Linear(512, 10),
     )
     report = cnnzoo.check("mlp_002", model=model)
     assert any("row linear2" in f and "no layer of MLP lines up" in f for f in report.failures)

@@ -33,7 +33,11 @@ def _cost(a: Layer, b: Layer) -> float:
         return _NEVER
     if a.kind in ("pool", "act", "norm") and a.type != b.type:
         return 0.4  # a max pool for an avg pool, ReLU for LeakyReLU: still the same place
-    return 0.0
+    # Among layers of one kind, the one with the same settings is the better partner (ties
+    # between two Linear layers when one is missing), yet any of them beats a gap.
+    keys = ("in_channels", "out_channels", "kernel", "stride", "padding", "in_features",
+            "out_features")  # fmt: skip
+    return 0.1 * sum(1 for k in keys if a.attrs.get(k) != b.attrs.get(k))
 
 
 def _edit(ref: Sequence[Layer], got: Sequence[Layer]) -> list[Pair]:

@@ -119,6 +119,10 @@ class _Judge:
     def origin(self) -> str:
         if self.first is None:
             return "the layers before"
+        if self.first.field == "layer":
+            if self.first.got is None:
+                return f"the {self.first.expected} missing after {self.first.layer}"
+            return f"the extra {self.first.layer}"
         return f"{self.first.layer}'s {_FIELD_WORDS.get(self.first.field, self.first.field)}"
 
     # --- pairs ---
