@@ -123,7 +123,10 @@ class _Judge:
             if self.first.got is None:
                 return f"the {self.first.expected} missing after {self.first.layer}"
             return f"the extra {self.first.layer}"
-        return f"{self.first.layer}'s {_FIELD_WORDS.get(self.first.field, self.first.field)}"
+        word = _FIELD_WORDS.get(self.first.field, self.first.field)
+        if " " in self.first.layer:
+            return f"the {word} of {self.first.layer}"
+        return f"{self.first.layer}'s {word}"
 
     # --- pairs ---
 
@@ -257,6 +260,16 @@ class _Judge:
         if r is not None and g is not None:
             if r.type != g.type:
                 self.notes.append(f"{g.label}: {g.type} where {self.doc} has {r.type}")
+                return "note"
+            slopes = r.attrs.get("negative_slope"), g.attrs.get("negative_slope")
+            if slopes[0] != slopes[1]:
+                self.notes.append(
+                    f"{g.label}: negative_slope {slopes[1]} where {self.doc} has {slopes[0]}"
+                )
+                return "note"
+            p_ref, p_got = r.attrs.get("p"), g.attrs.get("p")
+            if p_ref != p_got:
+                self.notes.append(f"{g.label}: Dropout p={p_got} where {self.doc} has p={p_ref}")
                 return "note"
             return "match"
         if g is not None:

@@ -331,7 +331,8 @@ class _Builder:
             call_number=self.calls[path],
         )
         self.layers.append(layer)
-        self.last_name = path
+        if kind in STRUCTURAL:
+            self.last_name = layer.label
         return layer
 
     def function(
