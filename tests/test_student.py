@@ -91,11 +91,13 @@ def test_a_reused_pool_and_functional_calls_are_each_a_layer():
 MISTAKES = [
     # file, the student's layer of the first difference, field, expected, got, words of the cause
     ("emotion_wrong_padding", "conv2", "padding", 0, 1,
-     "conv2: padding 1 where Figure 2 has 0: (24 + 2*1 - 3)/1 + 1 = 24, expected (24 - 3)/1 + 1 = 22"),
+     "conv2: padding 1 where Figure 2 has 0: (24 + 2*1 - 3)/1 + 1 = 24, "
+     "expected (24 - 3)/1 + 1 = 22"),
     ("emotion_pool_stride", "F.max_pool2d after conv1", "stride", 2, 1,
      "stride 1 where Figure 2 has 2: (48 - 2)/1 + 1 = 47, expected (48 - 2)/2 + 1 = 24"),
     ("emotion_missing_pool", "conv2", "layer", "MaxPool2d", None,
-     "missing a max pool of kernel 2, stride 2 after conv2: Figure 2 has one here: (22 - 2)/2 + 1 = 11"),
+     "missing a max pool of kernel 2, stride 2 after conv2: Figure 2 has one here: "
+     "(22 - 2)/2 + 1 = 11"),
     ("emotion_wrong_channels", "conv2", "out_channels", 128, 64,
      "conv2: filters 64 where Figure 2 has 128: 3*3*64*64 + 64 = 36,928 parameters"),
     ("emotion_wrong_kernel", "conv3", "kernel", 4, 3,
@@ -179,7 +181,9 @@ def test_weights_only_are_checked_by_shapes_in_order(tmp_path):
 
     ck = tmp_path / "ck.pt"
     save_checkpoint(
-        ck, cnnzoo.create("emotionnet", num_classes=7), model_name="emotionnet",
+        ck,
+        cnnzoo.create("emotionnet", num_classes=7),
+        model_name="emotionnet",
         model_kwargs={"num_classes": 7},
     )
     report = cnnzoo.check("emotionnet", weights=ck)
@@ -262,7 +266,10 @@ def test_cli_json_stays_valid_while_the_student_prints(capsys):
 @pytest.mark.parametrize(
     ("name", "message"),
     [
-        ("sleeps_forever", "sleeps_forever.py: emotionNet's forward pass did not finish within 8 s"),
+        (
+            "sleeps_forever",
+            "sleeps_forever.py: emotionNet's forward pass did not finish within 8 s",
+        ),
         ("broken_import", "broken_import.py does not import: RuntimeError: the dataset folder"),
         ("raises_in_init", "emotionNet(printtoggle=False) raises TypeError: Conv2d.__init__()"),
     ],
@@ -289,14 +296,16 @@ def test_summary_steps_of_a_students_file(capsys):
     ("args", "code", "message"),
     [
         (["check", "emotionnet", "--model", "classify.py"], 1, "give FILE.py:Class"),
-        (["check", "emotionnet", "--model", "nowhere.py:Net"], 1, "nowhere.py: the file does not exist"),
+        (["check", "emotionnet", "--model", "nowhere.py:Net"], 1,
+         "nowhere.py: the file does not exist"),
         (["check", "--model", "x.py:Net"], 2, "need exactly one NAME"),
-        (["check", "emotionnet", "--model", "x.py:Net", "--model-args", "{"], 2, "--model-args is not JSON"),
+        (["check", "emotionnet", "--model", "x.py:Net", "--model-args", "{"], 2,
+         "--model-args is not JSON"),
         (["check", "emotionnet", "--model", "nowhere/*/c.py:Net"], 2, "no file matches"),
         (["check", "vgg16", "--format", "csv"], 2, "--format csv is the gradebook"),
         (["summary", "--model", "x.py:Net"], 2, "--model goes with --steps"),
     ],
 )  # fmt: skip
 def test_cli_usage_and_input_errors(args, code, message, capsys):
-    rc, out, err = cli(args, capsys)
+    rc, _, err = cli(args, capsys)
     assert rc == code and message in err and "Traceback" not in err

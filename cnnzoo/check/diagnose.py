@@ -17,7 +17,7 @@ from .align import Pair
 from .formula import params_text, shape_text, size_text
 from .structure import STRUCTURAL, Layer, Structure
 
-__all__ = ["Difference", "Diagnosis", "LayerRow", "diagnose"]
+__all__ = ["Diagnosis", "Difference", "LayerRow", "diagnose"]
 
 
 @dataclass(frozen=True)
@@ -154,12 +154,12 @@ class _Judge:
         # what the layer takes: channels or features (a consequence, or the crash above)
         for f in ("in_channels", "in_features"):
             if f in a and a[f] != b.get(f):
-                self.add(
-                    Difference(g.label, f, a[f], b.get(f),
-                               f"{g.label} takes {b.get(f):,} {'channels' if f == 'in_channels' else 'inputs'} "
-                               f"where {self.doc} has {a[f]:,}, to fit what it gets (follows from "
-                               f"{self.origin()})", consequence=True)
-                )  # fmt: skip
+                unit = "channels" if f == "in_channels" else "inputs"
+                text = (
+                    f"{g.label} takes {b.get(f):,} {unit} where {self.doc} has {a[f]:,}, to fit "
+                    f"what it gets (follows from {self.origin()})"
+                )
+                self.add(Difference(g.label, f, a[f], b.get(f), text, consequence=True))
                 verdict = "differs"
         if r.output is not None and g.output is not None and r.output != g.output:
             how = size_text(g)
@@ -211,7 +211,9 @@ class _Judge:
             n = ins[-1] if ins else 0
             if len(ins) == 1:
                 if before is not None and before.kind == "flatten" and before.input:
-                    src = f"the flatten before it gives {' x '.join(map(str, before.input))} = {n:,}"
+                    src = (
+                        f"the flatten before it gives {' x '.join(map(str, before.input))} = {n:,}"
+                    )
                 else:
                     src = f"it gets {n:,}"
                 return (f"{g.label} takes {a['in_features']:,} inputs; {src}", "in_features", n,

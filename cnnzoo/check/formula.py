@@ -12,7 +12,7 @@ from typing import Any
 
 from .structure import Layer
 
-__all__ = ["output_size", "params_text", "size_text", "shape_text"]
+__all__ = ["output_size", "params_text", "shape_text", "size_text"]
 
 
 def shape_text(shape: Sequence[int] | None, sep: str = "x") -> str:
@@ -21,7 +21,9 @@ def shape_text(shape: Sequence[int] | None, sep: str = "x") -> str:
     return sep.join(str(v) for v in shape) if shape else "scalar"
 
 
-def output_size(w: int, k: int, s: int, p: int = 0, d: int = 1, ceil: bool = False) -> tuple[str, int]:
+def output_size(
+    w: int, k: int, s: int, p: int = 0, d: int = 1, ceil: bool = False
+) -> tuple[str, int]:
     """(the formula with the numbers in, its value) for one side of a map."""
     span = d * (k - 1) + 1
     top = w + 2 * p - span

@@ -482,7 +482,7 @@ def _read_fx(model: nn.Module, size: list[int]) -> tuple:
                               _call_text(fname, n.op == "call_method"))
                     )  # fmt: skip
                 continue
-            fake_out = outs if reached else (ins[:1] + [math.prod(ins[1:])] if ins else None)
+            fake_out = outs if reached else ([*ins[:1], math.prod(ins[1:])] if ins else None)
             layer = b.function(
                 fname, n.op == "call_method", n.args, n.kwargs, _with_batch(ins),
                 _with_batch(fake_out),
@@ -528,7 +528,7 @@ def _read_hooks(model: nn.Module, size: list[int]) -> tuple:
         b.module(path, ins, _no_batch(_shape_of(out)))
 
     class _Mode(TorchFunctionMode):
-        def __torch_function__(self, func, types, args=(), kwargs=None):  # noqa: ANN001
+        def __torch_function__(self, func, types, args=(), kwargs=None):
             kwargs = kwargs or {}
             if depth[0]:
                 return func(*args, **kwargs)

@@ -67,11 +67,17 @@ def run_student(
         stage = Path(tmp, "stage")
         printed = Path(tmp, "printed.txt")
         request.write_text(
-            json.dumps({
-                "where": where, "class": cls, "args": dict(model_args or {}),
-                "input_size": list(input_size), "weights": weights,
-                "stage": str(stage), "printed": str(printed),
-            })  # fmt: skip
+            json.dumps(
+                {
+                    "where": where,
+                    "class": cls,
+                    "args": dict(model_args or {}),
+                    "input_size": list(input_size),
+                    "weights": weights,
+                    "stage": str(stage),
+                    "printed": str(printed),
+                }
+            )
         )
         env = dict(os.environ)
         root = str(Path(__file__).resolve().parents[2])
@@ -178,8 +184,13 @@ def _child(request_path: str, result_path: str) -> int:  # pragma: no cover - ru
     if target is None:
         import inspect
 
-        classes = [n for n, v in vars(module).items() if inspect.isclass(v)
-                   and issubclass(v, torch.nn.Module) and v.__module__ == module.__name__]  # fmt: skip
+        classes = [
+            n
+            for n, v in vars(module).items()
+            if inspect.isclass(v)
+            and issubclass(v, torch.nn.Module)
+            and v.__module__ == module.__name__
+        ]
         import difflib
 
         close = difflib.get_close_matches(cls, classes, n=1)

@@ -23,7 +23,6 @@ student's layer lined up with the registered model's, whatever the names.
 from __future__ import annotations
 
 import difflib
-import json
 import re
 import textwrap
 from collections.abc import Iterable, Mapping, Sequence

@@ -29,7 +29,7 @@ def weight_shapes(state_dict: Mapping[str, Any]) -> list[tuple[str, list[int]]]:
     return [
         (k, list(v.shape))
         for k, v in state_dict.items()
-        if not k.rsplit(".", 1)[-1] in BUFFER_SUFFIXES
+        if k.rsplit(".", 1)[-1] not in BUFFER_SUFFIXES
     ]
 
 

@@ -35,7 +35,9 @@ def add_check_arguments(p: argparse.ArgumentParser) -> None:
         "a glob ('submissions/*/classify.py:emotionNet') checks each file",
     )
     p.add_argument(
-        "--model-args", metavar="JSON", help="constructor arguments, e.g. '{\"printtoggle\": false}'"
+        "--model-args",
+        metavar="JSON",
+        help="constructor arguments, e.g. '{\"printtoggle\": false}'",
     )
     p.add_argument(
         "--weights",
@@ -155,15 +157,23 @@ def _run_student(args: argparse.Namespace) -> int:
         for label, report, error in results:
             doc = report.to_dict() if report is not None else _error_doc(error)
             docs.append({"file": _file(label), **doc} if glob_given else doc)
-        out = {"format": "cnnzoo.gradebook/1", "ok": ok, "submissions": docs} if glob_given else docs[0]
+        out = (
+            {"format": "cnnzoo.gradebook/1", "ok": ok, "submissions": docs}
+            if glob_given
+            else docs[0]
+        )
         sys.stdout.write(json.dumps(out, indent=2) + "\n")
     else:
         parts = []
         for label, report, error in results:
-            parts.append(str(report) if report is not None else f"{label}\n\nresult: CANNOT CHECK: {error}")
+            parts.append(
+                str(report) if report is not None else f"{label}\n\nresult: CANNOT CHECK: {error}"
+            )
         if glob_given:
             good = sum(1 for _, r, _ in results if r is not None and r.ok)
-            parts.append(f"{len(results)} files checked: {good} match, {len(results) - good} do not")
+            parts.append(
+                f"{len(results)} files checked: {good} match, {len(results) - good} do not"
+            )
         sys.stdout.write("\n\n".join(parts) + "\n")
     for label, report, error in results:
         if report is None:
@@ -185,9 +195,15 @@ def _error_doc(error: str | None) -> dict[str, Any]:
         "format": "cnnzoo.check/1",
         "ok": False,
         "differences": [
-            {"layer": "(model)", "field": "import", "expected": "a network", "got": None,
-             "cause": error, "consequence": False}
-        ],  # fmt: skip
+            {
+                "layer": "(model)",
+                "field": "import",
+                "expected": "a network",
+                "got": None,
+                "cause": error,
+                "consequence": False,
+            }
+        ],
         "notes": [],
         "student": None,
         "tables": [],

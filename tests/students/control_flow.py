@@ -1,4 +1,5 @@
 """Correct emotionNet with data-dependent control flow: torch.fx cannot trace it (hooks can)."""
+
 import torch.nn as nn
 import torch.nn.functional as F
 

@@ -1,4 +1,5 @@
 """fc1 sized for a 5x5 map (256 * 5 * 5 = 6400): the forward pass fails at fc1."""
+
 import torch.nn as nn
 
 

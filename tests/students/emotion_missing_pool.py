@@ -1,4 +1,5 @@
 """The pool after conv2 forgotten; fc1 fitted to what comes out (256 x 9 x 9)."""
+
 import torch.nn as nn
 
 

@@ -1,4 +1,5 @@
 """Correct emotionNet with functional pooling and activations, torch.flatten."""
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F

@@ -1,5 +1,5 @@
-"""Correct emotionNet: its own names, one self.pool reused, the template's printtoggle and prints."""
-import torch
+"""Correct emotionNet: its own names, one self.pool reused, the template's printtoggle, prints."""
+
 import torch.nn as nn
 
 

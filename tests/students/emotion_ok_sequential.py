@@ -1,4 +1,5 @@
 """Correct emotionNet in nested Sequentials, conv -> LeakyReLU -> pool, nn.Flatten, 7 classes."""
+
 import torch.nn as nn
 
 
@@ -9,7 +10,9 @@ def block(cin, cout, k, p):
 class EmotionNet(nn.Module):
     def __init__(self, printtoggle=False, num_classes=7):
         super().__init__()
-        self.features = nn.Sequential(block(3, 64, 3, 1), block(64, 128, 3, 0), block(128, 256, 4, 0))
+        self.features = nn.Sequential(
+            block(3, 64, 3, 1), block(64, 128, 3, 0), block(128, 256, 4, 0)
+        )
         self.classifier = nn.Sequential(
             nn.Flatten(),
             nn.Sequential(nn.Linear(4096, 256), nn.LeakyReLU()),

@@ -1,4 +1,5 @@
 """F.max_pool2d(x, 2, stride=1) after conv1: 48 -> 47; fc1 sized by hand for what it gives."""
+
 import torch.nn as nn
 import torch.nn.functional as F
 

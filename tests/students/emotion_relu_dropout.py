@@ -1,5 +1,6 @@
 """Right shapes, but ReLU where the lab asks for LeakyReLU, an extra Dropout, and an activation
 on the output (as requirement 3 reads): notes, not failures."""
+
 import torch.nn as nn
 import torch.nn.functional as F
 

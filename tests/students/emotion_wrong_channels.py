@@ -1,4 +1,5 @@
 """conv2 with 64 filters where the lab asks for 128 (conv3 follows it)."""
+
 import torch.nn as nn
 
 

@@ -1,4 +1,5 @@
 """conv3 with a 3x3 kernel where Figure 2 has 4: 11 -> 9 -> 4, the flatten is 4096 again."""
+
 import torch.nn as nn
 
 

@@ -1,5 +1,6 @@
 """conv2 with padding=1 where Figure 2 has 0: 24 -> 24 -> 12 -> 9 -> 4, so the flatten is still
 4096 and the parameter count is the same as the figure's."""
+
 import torch.nn as nn
 
 

@@ -1,11 +1,12 @@
 """Document 004's first LeNet-5 listing: F.max_pool2d(F.relu(conv)), x.reshape(x.size(0), -1)."""
+
 import torch.nn as nn
 import torch.nn.functional as F
 
 
 class Net(nn.Module):
     def __init__(self):
-        super(Net, self).__init__()
+        super().__init__()
         self.conv1 = nn.Conv2d(in_channels=1, out_channels=6, kernel_size=5, stride=1, padding=0)
         self.conv2 = nn.Conv2d(in_channels=6, out_channels=16, kernel_size=5, stride=1, padding=0)
         self.fc1 = nn.Linear(in_features=5 * 5 * 16, out_features=120)

@@ -1,10 +1,11 @@
 """Document 004's second LeNet-5 listing: conv_pool1, conv_pool2, fc1, fc2, out Sequentials."""
+
 import torch.nn as nn
 
 
 class Net(nn.Module):
     def __init__(self):
-        super(Net, self).__init__()
+        super().__init__()
         self.conv_pool1 = nn.Sequential(
             nn.Conv2d(in_channels=1, out_channels=6, kernel_size=(5, 5), padding=0),
             nn.ReLU(),

@@ -1,4 +1,5 @@
 """A constructor that raises."""
+
 import torch.nn as nn
 
 

@@ -1,4 +1,5 @@
 """A forward pass that never returns."""
+
 import time
 
 import torch.nn as nn
