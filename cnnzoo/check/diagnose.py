@@ -136,8 +136,8 @@ class _Judge:
         reached = g.output is not None or g.index == self.crash_layer
         own: list[Difference] = []
         for f in _SETTINGS[r.kind]:
-            if f not in a and f not in b:
-                continue
+            if f not in a or f not in b:
+                continue  # an avg pool has no dilation
             ev, gv = a.get(f), b.get(f)
             if _one(ev) == _one(gv):
                 continue
@@ -184,6 +184,10 @@ class _Judge:
         ev, gv = _one(r.attrs.get(f)), _one(g.attrs.get(f))
         word = _FIELD_WORDS.get(f, f)
         head = f"{g.label}: {word} {gv} where {self.doc} has {ev}"
+        if f == "op":
+            head = f"{g.label}: an {gv} pool where {self.doc} has a {ev} pool"
+            how = size_text(g)
+            return f"{head} (the same size: {how})" if how and g.output == r.output else head
         if f in ("out_channels", "out_features"):
             ours, theirs = params_text(g), params_text(r)
             if ours and theirs:
@@ -234,6 +238,13 @@ class _Judge:
             k = a["kernel"]
             return (f"{g.label}'s {k[0]}x{k[-1]} kernel does not fit its {shape_text(ins[1:])} "
                     f"input", "kernel", None, k)  # fmt: skip
+        if g.kind == "flatten" and ins is not None:
+            return (
+                f"{g.label} cannot reshape the {' x '.join(map(str, ins))} map "
+                f"({_prod(ins):,} values per image) as written: {error}; x.view(x.size(0), -1) "
+                "or torch.flatten(x, 1) takes whatever size comes",
+                "output", None, _prod(ins),
+            )  # fmt: skip
         if g.kind == "pool" and ins is not None:
             return (f"{g.label}'s window does not fit its {shape_text(ins)} input ({error})",
                     "kernel", None, a.get("kernel"))  # fmt: skip
@@ -335,6 +346,8 @@ def diagnose(ref: Structure, got: Structure, pairs: list[Pair], doc: str) -> Dia
             else:
                 j.extra(g)
             verdict = "extra"
+        elif crash_seen:
+            verdict = "not reached"  # no notes about activations the pass never got to
         else:
             verdict = j.soft(r, g, after, last_linear)
         if g is not None and g.index == j.crash_layer:

@@ -377,10 +377,12 @@ def _no_batch(shape: list[int] | None) -> list[int] | None:
 def read_structure(model: nn.Module, input_size: Sequence[int]) -> Structure:
     """Run ``model`` once on zeros of shape ``(1, *input_size)`` and read every layer.
 
-    The model is put in eval mode (Dropout off, BatchNorm on its statistics), so batch 1 works.
+    The model runs in eval mode (Dropout off, BatchNorm on its statistics), so batch 1 works;
+    its own mode is restored afterwards.
     """
     import torch
 
+    was_training = model.training
     model.eval()
     size = [int(v) for v in input_size]
     try:
@@ -388,6 +390,8 @@ def read_structure(model: nn.Module, input_size: Sequence[int]) -> Structure:
     except _TraceFailed as exc:
         layers, crash, out = _read_hooks(model, size)
         method, note = "hooks", f"torch.fx cannot trace the forward pass ({exc}); read with hooks"
+    finally:
+        model.train(was_training)
     called = {la.module for la in layers if la.module}
     unused = []
     for path, m in model.named_modules():
@@ -482,7 +486,8 @@ def _read_fx(model: nn.Module, size: list[int]) -> tuple:
                               _call_text(fname, n.op == "call_method"))
                     )  # fmt: skip
                 continue
-            fake_out = outs if reached else ([*ins[:1], math.prod(ins[1:])] if ins else None)
+            # A view that fails (x.view(-1, 6400) of 4096 values) is still the flatten it meant.
+            fake_out = outs if reached else ([math.prod(ins)] if ins else None)
             layer = b.function(
                 fname, n.op == "call_method", n.args, n.kwargs, _with_batch(ins),
                 _with_batch(fake_out),

@@ -156,7 +156,7 @@ def _run_student(args: argparse.Namespace) -> int:
         docs = []
         for label, report, error in results:
             doc = report.to_dict() if report is not None else _error_doc(error)
-            docs.append({"file": _file(label), **doc} if glob_given else doc)
+            docs.append({"file": _file(label), "report": doc} if glob_given else doc)
         out = (
             {"format": "cnnzoo.gradebook/1", "ok": ok, "submissions": docs}
             if glob_given
