@@ -192,6 +192,28 @@ def test_weights_only_are_checked_by_shapes_in_order(tmp_path):
         cnnzoo.check("emotionnet", weights=tmp_path / "missing.pth")
 
 
+def test_a_module_with_its_weights_and_weights_that_do_not_fit(tmp_path):
+    path = tmp_path / "face_expression.pth"
+    torch.save(load("emotion_ok_own_names").state_dict(), path)
+    assert cnnzoo.check("emotionnet", model=load("emotion_ok_own_names"), weights=path).ok
+    with pytest.raises(CheckpointError, match="does not fit emotionNet"):
+        cnnzoo.check("emotionnet", model=load("emotion_wrong_channels"), weights=path)
+
+
+def test_a_teachers_own_table_file_as_the_reference(tmp_path):
+    from .test_check import _docs_example
+
+    table = _docs_example(tmp_path)  # docs/reference/tables.md's LeNet-5 lecture table
+    report = cnnzoo.check(str(table), model=load("lenet_004_sequential", "Net"))
+    assert report.ok, (report.differences, report.failures)
+    assert report.student.document == "slide 12" and report.tables[0].id == "my_lecture"
+    net = load("lenet_004_functional", "Net")
+    net.conv1 = torch.nn.Conv2d(1, 6, 5, padding=1)
+    report = cnnzoo.check(str(table), model=net)
+    assert report.first_difference.startswith("conv1: padding 1 where slide 12 has 0")
+    assert any("row C1" in f for f in report.failures)
+
+
 def test_json_follows_its_schema():
     for net in (load("emotion_wrong_padding"), load("emotion_ok_own_names")):
         doc = json.loads(cnnzoo.check("emotionnet", model=net).to_json())

@@ -170,7 +170,7 @@ def check_student(
         if wpath is not None:
             from ..checkpoint import apply_state_dict, read_checkpoint
 
-            apply_state_dict(model, read_checkpoint(wpath).state_dict, wpath)
+            apply_state_dict(model, read_checkpoint(wpath).state_dict, source=wpath)
         got, printed = _quiet_structure(model, input_size)
         label = type(model).__name__
     ref = reference_structure(canonical, got.num_classes)

@@ -230,15 +230,13 @@ def _child(request_path: str, result_path: str) -> int:  # pragma: no cover - ru
         return fail(f"{where}: {cls}(**{args!r}) raises {_first_line(exc)}")
     if req.get("weights"):
         stage("weights")
-        from ..checkpoint import read_checkpoint
+        from ..checkpoint import apply_state_dict, read_checkpoint
 
         try:
             sd = read_checkpoint(req["weights"]).state_dict
-            net.load_state_dict(sd, strict=True)
+            apply_state_dict(net, sd, source=req["weights"])
         except Exception as exc:
-            message = str(exc).strip().splitlines()
-            first = " ".join(m.strip() for m in message[:3])
-            return fail(f"{req['weights']} does not fit {where}:{cls}: {first}")
+            return fail(" ".join(str(exc).split()))
     stage("forward")
     from .structure import read_structure
 
