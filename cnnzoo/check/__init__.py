@@ -9,7 +9,9 @@ file:
 * :mod:`~cnnzoo.check.formula`: the course's output-size and parameter arithmetic;
 * :mod:`~cnnzoo.check.weights`: a weights file checked by parameter shapes;
 * :mod:`~cnnzoo.check.student`: a student's file imported and run in a child process;
-* :mod:`~cnnzoo.check.tables`: the documents' tables reconciled row by row;
+* :mod:`~cnnzoo.check.tables`: the documents' tables reconciled row by row, on the same
+  alignment for a student's network; :mod:`~cnnzoo.check.table_report` their report and text;
+  :mod:`~cnnzoo.check.printed` values as a document prints them;
 * :mod:`~cnnzoo.check.report`: the reports and their text;
 * :mod:`~cnnzoo.check.steps`: the dimension exercise (``cnnzoo summary --steps``).
 """
