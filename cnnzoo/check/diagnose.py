@@ -343,6 +343,11 @@ def diagnose(ref: Structure, got: Structure, pairs: list[Pair], doc: str) -> Dia
         elif structural and g is not None:
             if g.index == j.crash_layer:
                 j.crash(None, g)
+            elif g.kind == "pool" and g.input is not None and g.input == g.output:
+                j.notes.append(
+                    f"{g.label}: an extra {g.type} that {doc} does not have; it keeps the "
+                    f"{shape_text(g.output)} map as it is"
+                )
             else:
                 j.extra(g)
             verdict = "extra"

@@ -140,6 +140,20 @@ def _pair(value: Any, n: int) -> list[int] | str:
     return [int(v) for v in value]
 
 
+def _conv_padding(m: Any) -> list[int] | str:
+    """A conv's padding as numbers: ``"valid"`` is 0, ``"same"`` (stride 1) is what keeps the
+    size, where that is the same on both sides."""
+    n = len(m.kernel_size)
+    if m.padding == "valid":
+        return [0] * n
+    if m.padding == "same":
+        spans = [d * (k - 1) for k, d in zip(m.kernel_size, m.dilation, strict=True)]
+        if all(s % 2 == 0 for s in spans):
+            return [s // 2 for s in spans]
+        return "same"
+    return _pair(m.padding, n)
+
+
 def _count(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
@@ -156,7 +170,7 @@ def describe_module(m: nn.Module) -> tuple[str, dict[str, Any]]:
             "out_channels": m.out_channels,
             "kernel": list(m.kernel_size),
             "stride": list(m.stride),
-            "padding": _pair(m.padding, n),
+            "padding": _conv_padding(m),
             "dilation": list(m.dilation),
             "groups": m.groups,
             "bias": m.bias is not None,
