@@ -272,7 +272,8 @@ def test_cli_gradebook_one_broken_submission_never_stops_the_others(tmp_path, ca
 
 
 def test_cli_json_stays_valid_while_the_student_prints(capsys):
-    target = f"{STUDENTS}/emotion_ok_own_names.py:emotionNet"
+    # package.module:Class, imported from the working directory (the repository root here)
+    target = "tests.students.emotion_ok_own_names:emotionNet"
     code, out, err = cli(
         ["check", "emotionnet", "--model", target, "--model-args", '{"printtoggle": true}',
          "--format", "json"], capsys,
