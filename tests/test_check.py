@@ -241,6 +241,11 @@ def test_cli_mutated_table_exits_1_naming_the_row(tmp_path, capsys):
     code, out, err = cli(["check", str(path), "--format", "json"], capsys)
     doc = json.loads(out)
     assert code == 1 and doc["ok"] is False and validate(doc, schema()) == []
+    first = doc["differences"][0]
+    assert (first["layer"], first["field"], first["expected"], first["got"]) == (
+        "features.7", "params", 147_585, 147_584,
+    )  # fmt: skip
+    assert first["cause"].startswith("vgg16_004_mutated: row 4 (conv3-128): params")
 
 
 def test_a_model_changed_by_one_channel_fails(monkeypatch):

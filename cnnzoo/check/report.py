@@ -188,7 +188,11 @@ class CheckReport:
                                 expected=_plain(c.printed),
                                 got=_plain(c.as_table if c.as_table is not None else c.model),
                                 cause=next(
-                                    (f for f in t.failures if f"row {row.id}" in f),
+                                    (
+                                        f"{t.id}: {f}"
+                                        for f in t.failures
+                                        if f.startswith((f"row {row.id} (", f"row {row.id}:"))
+                                    ),
                                     f"{t.id}: row {row.id}: {c.field}",
                                 ),
                             )
