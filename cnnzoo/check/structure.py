@@ -243,7 +243,7 @@ def describe_call(
         a = _normalize(_MAX_ARGS if op == "max" else _AVG_ARGS, rest, kwargs)
         kernel = _pair(a.get("kernel_size", 1), n)
         stride = a.get("stride")
-        attrs = {
+        attrs: dict[str, Any] = {
             "op": op,
             "kernel": kernel,
             "stride": _pair(stride, n) if stride not in (None, [], ()) else kernel,
@@ -502,15 +502,16 @@ def _read_fx(model: nn.Module, size: list[int]) -> tuple:
                 continue
             # A view that fails (x.view(-1, 6400) of 4096 values) is still the flatten it meant.
             fake_out = outs if reached else ([math.prod(ins)] if ins else None)
-            layer = b.function(
+            called = b.function(
                 fname, n.op == "call_method", n.args, n.kwargs, _with_batch(ins),
                 _with_batch(fake_out),
             )  # fmt: skip
-            if layer is None:
-                if n is failed:
+            if called is None:
+                if n is failed and crash_exc is not None:
                     crash = Crash(len(b.layers) - 1 if b.layers else None, _crash_text(crash_exc),
                                   type(crash_exc).__name__)  # fmt: skip
                 continue
+            layer = called
             layer.input, layer.output = ins, outs if reached else None
         if n is failed and crash_exc is not None:
             crash = Crash(layer.index, _crash_text(crash_exc), type(crash_exc).__name__)

@@ -435,15 +435,15 @@ def _structure_row(spec: Spec, row: SpecRow, facts: StructureFacts, judge: _Judg
                 cells.append(Cell(fld, printed, None, None, "absent", None, row.absent))
     else:
         path = row.module or ""
-        la = facts.layer(path) if path else True
-        if la is None:
+        la = facts.layer(path) if path else None
+        if path and la is None:
             cells.append(Cell("module", path, None, None, "mismatch", None, "no layer"))
             judge.failures.append(
                 f"{_row_name(row.id, row.layer)}: no layer of {facts.name} lines up with it "
                 f"(the reference's {path})"
             )
         else:
-            if path:
+            if la is not None:
                 module = la.label
             for fld in row.printed:
                 if fld == "params":

@@ -123,7 +123,7 @@ def _run_student(args: argparse.Namespace) -> int:
             _usage(args, "--model-args must be a JSON object, e.g. '{\"printtoggle\": false}'")
     if args.timeout <= 0:
         _usage(args, f"--timeout must be positive, got {args.timeout:g}")
-    targets = _targets(args) or [None]
+    targets: list[str | None] = [*_targets(args)] or [None]
     glob_given = args.model is not None and targets != [args.model]
     results: list[tuple[str, Any, str | None]] = []
     for target in targets:
