@@ -332,3 +332,17 @@ def test_summary_steps_of_a_students_file(capsys):
 def test_cli_usage_and_input_errors(args, code, message, capsys):
     rc, _, err = cli(args, capsys)
     assert rc == code and message in err and "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_cli_weights_are_loaded_into_the_students_file(tmp_path, capsys):
+    target = f"{STUDENTS}/emotion_ok_own_names.py:emotionNet"
+    good = tmp_path / "face_expression.pth"
+    torch.save(load("emotion_ok_own_names").state_dict(), good)
+    code, out, err = cli(["check", "emotionnet", "--model", target, "--weights", str(good)], capsys)
+    assert code == 0, err
+    bad = tmp_path / "other.pth"
+    torch.save(load("emotion_wrong_channels").state_dict(), bad)
+    code, out, err = cli(["check", "emotionnet", "--model", target, "--weights", str(bad)], capsys)
+    assert code == 1 and out == ""
+    assert "does not fit emotionNet" in err and err.count("\n") == 1
