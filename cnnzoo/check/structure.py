@@ -443,6 +443,7 @@ class _TraceFailed(Exception):
 def _read_fx(model: nn.Module, size: list[int]) -> tuple:
     import torch
     from torch import fx
+    from torch.fx.passes.shape_prop import ShapeProp
 
     try:
         gm = fx.symbolic_trace(model)
@@ -450,7 +451,9 @@ def _read_fx(model: nn.Module, size: list[int]) -> tuple:
         raise _TraceFailed(_crash_text(exc).split(". ")[0]) from None
     values: dict[Any, Any] = {}
 
-    class _Run(fx.Interpreter):
+    class _Run(ShapeProp):
+        """ShapeProp (each node's output shape), remembering where a failing pass failed."""
+
         current: Any = None
 
         def run_node(self, n: fx.Node) -> Any:
@@ -461,7 +464,7 @@ def _read_fx(model: nn.Module, size: list[int]) -> tuple:
 
     runner = _Run(gm)
     crash_exc: BaseException | None = None
-    x = torch.zeros(1, *size)
+    x = _zeros(model, size)
     with torch.no_grad():
         try:
             result = runner.run(x)
@@ -519,6 +522,16 @@ def _read_fx(model: nn.Module, size: list[int]) -> tuple:
         crash = Crash(None, _crash_text(crash_exc), type(crash_exc).__name__)
     out = _no_batch(_shape_of(result)) if result is not None else None
     return b.layers, crash, out, "torch.fx", None
+
+
+def _zeros(model: nn.Module, size: list[int]) -> Any:
+    """A batch of one zero image, on the model's device and in its floating-point type."""
+    import torch
+
+    first = next((p for p in model.parameters() if p.is_floating_point()), None)
+    if first is None or first.device.type == "meta":
+        return torch.zeros(1, *size)
+    return torch.zeros(1, *size, device=first.device, dtype=first.dtype)
 
 
 def _with_batch(shape: list[int] | None) -> list[int] | None:
@@ -579,7 +592,7 @@ def _read_hooks(model: nn.Module, size: list[int]) -> tuple:
         handles.append(m.register_forward_hook(post))
     crash = None
     out = None
-    x = torch.zeros(1, *size)
+    x = _zeros(model, size)
     try:
         with torch.no_grad(), _Mode():
             result = model(x)
