@@ -156,7 +156,7 @@ def test_a_crash_is_a_diagnosis_never_a_traceback(capsys):
 def test_a_missing_input_channel_crashes_at_conv1_with_the_channels_named():
     net = torch.nn.Sequential(torch.nn.Conv2d(1, 64, 3, padding=1), torch.nn.MaxPool2d(2))
     report = cnnzoo.check("emotionnet", model=net)
-    assert report.differences[0].cause.startswith("0 takes 1 channels; the input gives 3")
+    assert report.differences[0].cause.startswith("0 takes 1 channel; the input gives 3")
 
 
 def test_weights_only_are_checked_by_shapes_in_order(tmp_path):

@@ -232,7 +232,7 @@ class _Judge:
             if ins and ins[0] != a["in_channels"]:
                 src = "the input" if before is None else before.label
                 return (
-                    f"{g.label} takes {a['in_channels']} channels; {src} gives {ins[0]} "
+                    f"{g.label} takes {_n(a['in_channels'], 'channel')}; {src} gives {ins[0]} "
                     f"({shape_text(ins, ' x ')})", "in_channels", ins[0], a["in_channels"],
                 )  # fmt: skip
             k = a["kernel"]
@@ -315,6 +315,10 @@ class _Judge:
         else:
             self.notes.append(f"no {r.type} after {after}, where {self.doc} has {r.text or r.type}")
         return "missing"
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'s' * (count != 1)}"
 
 
 def _prod(values: list[int]) -> int:
