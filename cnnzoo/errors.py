@@ -19,6 +19,7 @@ __all__ = [
     "OptionalDependencyError",
     "RunDirBusyError",
     "SpecError",
+    "StudentModelError",
     "TrainingDivergedError",
     "UnknownArgumentError",
     "UnknownModelError",
@@ -119,3 +120,8 @@ class TrainingDivergedError(CnnzooError, ArithmeticError):
         self.batch = batch
         self.checkpoint = checkpoint
         self.completed = completed
+
+
+class StudentModelError(CnnzooError, RuntimeError):
+    """A network named by the user (``--model FILE.py:Class``) that cannot be checked: it does
+    not import, has no such class, its constructor raises, or it never returns."""
