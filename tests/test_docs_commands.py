@@ -4,8 +4,10 @@ The commands are extracted from the pages themselves (``bash``/``sh`` blocks lin
 ``console`` blocks from their ``$`` lines, ``\\`` continuations joined), never paraphrased. Each
 page runs in its own scratch directory, in the page's order, so a page that trains and then
 predicts uses what it trained. The test makes the data the pages assume is there: MNIST's idx
-files under ``data/`` (the digits, small), ``digit.png``, the lab's ``face_expression.pth``, and
-for the inspection guide ``digits_lenet5.pth`` with ``digit_6.png`` and ``digit_5.png``. A
+files under ``data/`` (the digits, small), ``digit.png``, the lab's ``face_expression.pth``, for
+the inspection guide ``digits_lenet5.pth`` with ``digit_6.png`` and ``digit_5.png``, and for
+checking a student's network a correct ``classify.py`` (as a file, a module and a class's
+submissions) and ``lenet.py``. A
 ``python`` block that starts with ``# NAME.py:`` is the page's own script (``write_digits.py``)
 and is written to ``NAME.py``. ``examples/`` is linked in; ``docs/guide/img`` and ``/tmp/...`` in
 a command are the scratch directory's own, so running the docs changes nothing outside it.
@@ -57,6 +59,11 @@ SKIPPED: tuple[tuple[str, str], ...] = (
     ("CKPT --data DATA", "a synopsis with placeholders, not a command"),
     ("--family examples", "needs the reader's own package installed, which registers digit_net"),
     ("info digit_net", "needs the reader's own package installed, which registers digit_net"),
+    (
+        "cnnzoo._stats --write",
+        "a maintainer's command that rewrites the shipped cards in the "
+        "package (the tests run its --check)",
+    ),
 )
 #: Commands whose outputs no later command reads: run once when several pages show them.
 _ONCE = {"list", "info", "summary", "check", "export"}
@@ -131,6 +138,16 @@ def _make_data(d: Path) -> None:
         labels=[str(i) for i in range(10)],
         preprocess=preprocess_for("lenet5").to_dict(),
     )
+    # The student's networks of "Check your own network": the lab's classify.py, filled in
+    # correctly, as a file, as a module, and as a class's submissions; document 004's LeNet-5.
+    import shutil
+
+    classify = ROOT / "examples" / "check" / "classify.py"
+    for where in (d, d / "my_net", d / "submissions" / "ann", d / "submissions" / "bob"):
+        where.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(classify, where / "classify.py")
+    (d / "my_net" / "__init__.py").write_text("")
+    shutil.copyfile(ROOT / "tests" / "students" / "lenet_004_sequential.py", d / "lenet.py")
     (d / "examples").symlink_to(ROOT / "examples")
     (d / "docs" / "guide" / "img").mkdir(parents=True)
 
