@@ -21,6 +21,7 @@ from .device import Precision, sum_dtype
 __all__ = ["evaluate_split", "train_one_epoch"]
 
 
+# --8<-- [start:train_one_epoch]
 def train_one_epoch(
     model: nn.Module,
     criterion: nn.Module,
@@ -68,6 +69,9 @@ def train_one_epoch(
         if on_step is not None:
             on_step(step + 1, loss_sum, correct, seen)  # tensors: no device sync here
     return float(loss_sum), int(correct), seen
+
+
+# --8<-- [end:train_one_epoch]
 
 
 @torch.inference_mode()

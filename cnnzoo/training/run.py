@@ -1,6 +1,6 @@
 """``cnnzoo.train``: assemble the parts, then run the epochs.
 
-The epoch loop ([`_fit`][cnnzoo.training.run._fit]) is the labs' loop: for each epoch, cut the
+The epoch loop (``_fit``) is the labs' loop: for each epoch, cut the
 batches, train one epoch, evaluate the validation (and test) images, record, keep the best,
 save. Everything else is a part beside it: options and schedules, data and batches, the device,
 the run's checkpoints, history and plots.
@@ -489,6 +489,7 @@ def _write_config(out: Path, config: dict[str, Any]) -> None:
     atomic_write(out / "config.toml", lambda tmp: tmp.write_text(text))
 
 
+# --8<-- [start:fit]
 def _fit(run: _Run) -> None:
     """The epoch loop: batches, one epoch of training, evaluation, record, best, save."""
     state, cfg = run.state, run.cfg
@@ -511,6 +512,9 @@ def _fit(run: _Run) -> None:
         run.save_interrupted()
         last = run.out / "last.pth" if run.dist.rank == 0 else None
         raise TrainingInterrupted(last, run.boundary["epoch"]) from exc
+
+
+# --8<-- [end:fit]
 
 
 #: The options the ``begin`` event reports (the CLI prints them).
