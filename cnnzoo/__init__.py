@@ -70,7 +70,8 @@ __all__ = [
     "train",
 ]
 
-# Heavier features load on first use, so `import cnnzoo` stays as cheap as `import torch`.
+# Heavier features load on first use. `import cnnzoo` imports no torch: list_models() and
+# model_info() read the shipped cards (cnnzoo._cards); create() and these import torch.
 _LAZY: dict[str, str] = {}
 _LAZY["summary"] = ".summarize"
 _LAZY["check"] = ".reconcile"

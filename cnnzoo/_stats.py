@@ -1,24 +1,24 @@
 """Measured size and cost of each registered model at its default settings.
 
 Measuring means a forward pass under torchinfo, which for all models together costs seconds;
-``cnnzoo list`` must answer in a fraction of that. So the figures of the built-in models are
-measured once by ``python -m cnnzoo._stats --write`` into ``measured/model_stats.json``, and
-``tests/test_models.py`` measures every model again and fails if the file is stale. A model the
-file does not know (a plugin's) is measured on first use.
+``cnnzoo list`` must answer in a fraction of that, without importing torch. So the figures of
+the built-in models are measured once, into the shipped cards (``measured/cards.json``, see
+:mod:`cnnzoo._cards`), by::
+
+    python -m cnnzoo._stats --write
+
+which regenerates every generated data file (:mod:`cnnzoo._generated`); a test measures every
+model again and fails if the file is stale. A model the file does not know (a plugin's, or one
+registered at run time) is measured on first use.
 """
 
 from __future__ import annotations
 
 import functools
-import json
-from dataclasses import asdict, dataclass
-from importlib import resources
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["ModelStats", "measure", "model_stats"]
-
-_FILE = "model_stats.json"
 
 
 @dataclass(frozen=True)
@@ -63,46 +63,22 @@ def measure(name: str) -> ModelStats:
 
 
 @functools.cache
-def _shipped() -> dict[str, ModelStats]:
-    try:
-        text = resources.files("cnnzoo").joinpath("measured", _FILE).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return {}
-    raw = json.loads(text)["models"]
-    return {
-        name: ModelStats(v["num_params"], v["mult_adds"], tuple(v["output_size"]))
-        for name, v in raw.items()
-    }
-
-
-@functools.cache
 def model_stats(name: str) -> ModelStats:
     """Shipped figures of a built-in model, measured ones for any other."""
-    shipped = _shipped()
+    from ._cards import shipped
     from .registry import get_builder
 
+    cards = shipped()
     builder = get_builder(name)
-    if name in shipped and builder.__module__.startswith("cnnzoo."):
-        return shipped[name]
+    if cards is not None and name in cards.cards and builder.__module__.startswith("cnnzoo."):
+        card = cards.cards[name]
+        return ModelStats(card.num_params, card.mult_adds, card.output_size)
     return measure(name)
-
-
-def write_stats(path: Path | None = None) -> Path:
-    """Measure every built-in model and write the shipped file."""
-    from .registry import get_builder, list_models
-
-    names = [n for n in list_models() if get_builder(n).__module__.startswith("cnnzoo.")]
-    data = {"models": {n: asdict(measure(n)) for n in names}}
-    for v in data["models"].values():
-        v["output_size"] = list(v["output_size"])
-    target = path or Path(__file__).parent / "measured" / _FILE
-    target.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    return target
 
 
 if __name__ == "__main__":
     import sys
 
-    if sys.argv[1:] != ["--write"]:
-        raise SystemExit("usage: python -m cnnzoo._stats --write")
-    sys.stdout.write(f"wrote {write_stats()}\n")
+    from ._generated import main
+
+    raise SystemExit(main(sys.argv[1:]))

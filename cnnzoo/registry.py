@@ -5,23 +5,30 @@ Names are matched without regard to case, ``-`` or ``_``: ``LeNet-5``, ``lenet5`
 ``lenet_5`` are one model. A name or alias registered twice raises unless ``overwrite=True``.
 Third-party packages register through the entry-point group ``cnnzoo.models``; those are loaded
 the first time a name is not found (and by :func:`list_models`).
+
+Look-ups (:func:`list_models`, :func:`model_info`, :func:`resolve_name`, :func:`list_families`)
+do not import the model modules, and so not torch: until something imports ``cnnzoo.models``
+(building a model, registering one, a plugin), they read the shipped cards, which are generated
+from this registry (:mod:`cnnzoo._cards`), through the same name rules (:mod:`cnnzoo._names`).
 """
 
 from __future__ import annotations
 
 import difflib
-import fnmatch
 import inspect
-import re
+import sys
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from importlib import metadata
 from os import PathLike
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from ._names import keys_of, natural_key, norm, select, unknown_message
 from .errors import DuplicateModelError, UnknownArgumentError, UnknownModelError
+
+if TYPE_CHECKING:
+    from ._stats import ModelStats
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -105,6 +112,8 @@ class ModelCard:
         mult_adds: multiply-adds of one forward pass at the default input, batch 1.
         output_size: the output of one sample at the default input.
         known_labels: every class count the source names labels for, with the labels.
+        options: the builder's keyword options with their defaults, as
+            [`create`][cnnzoo.create] takes them (``(("num_classes", 1000), ...)``).
     """
 
     name: str
@@ -127,6 +136,8 @@ class ModelCard:
     output_size: tuple[int, ...]
     #: Every class count the source names labels for.
     known_labels: tuple[tuple[int, tuple[str, ...]], ...] = field(default=(), repr=False)
+    #: The builder's keyword options with their defaults.
+    options: tuple[tuple[str, Any], ...] = field(default=(), repr=False)
 
     @property
     def is_classifier(self) -> bool:
@@ -143,13 +154,9 @@ _KEYS: dict[str, str] = {}  # normalised name or alias -> canonical name
 _entry_points_loaded = False
 
 
-def _natural_key(name: str) -> list[Any]:
-    # "resnet18" < "resnet101", as timm sorts.
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
-
-
-def _norm(name: str) -> str:
-    return name.lower().replace("-", "").replace("_", "")
+def _is_builtin(builder: Callable[..., Any]) -> bool:
+    """True for a builder of cnnzoo's own (registered by importing ``cnnzoo.models``)."""
+    return (getattr(builder, "__module__", None) or "").startswith("cnnzoo.")
 
 
 def register_model(
@@ -201,8 +208,13 @@ def register_model(
     """
 
     def decorate(builder: F) -> F:
+        if not _is_builtin(builder):
+            # A name taken by a built-in model must be found taken, so the built-in models
+            # are registered first (their modules import torch, which the caller's builder
+            # needs anyway).
+            _ensure_builtin()
         canonical = (name or builder.__name__).lower()
-        keys = [_norm(canonical), *(_norm(a) for a in aliases)]
+        keys = keys_of(canonical, aliases)
         if len(set(keys)) != len(keys):
             raise DuplicateModelError(f"model {canonical!r} lists the same alias twice: {keys}")
         taken = {k: _KEYS[k] for k in keys if k in _KEYS}
@@ -249,6 +261,12 @@ def _load_entry_points() -> None:
     if _entry_points_loaded:
         return
     _entry_points_loaded = True
+    from ._plugins import may_declare
+
+    if not may_declare(ENTRY_POINT_GROUP):
+        return  # no plugin: importlib.metadata's 20 ms of imports are not needed
+    from importlib import metadata
+
     for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
         try:
             ep.load()
@@ -265,6 +283,24 @@ def _ensure_builtin() -> None:
     from . import models  # noqa: F401  (importing registers the built-in families)
 
 
+def _shipped() -> Any:
+    """The shipped cards while the model modules are not imported, else ``None`` (live)."""
+    if "cnnzoo.models" in sys.modules:
+        return None
+    from ._cards import shipped
+
+    return shipped()
+
+
+def _index() -> tuple[Mapping[str, str], Mapping[str, str]]:
+    """What name look-ups read: (canonical name -> family, normalised key -> canonical name)."""
+    catalog = _shipped()
+    if catalog is not None:
+        return catalog.families, catalog.keys
+    _ensure_builtin()
+    return {n: e.family for n, e in _ENTRIES.items()}, _KEYS
+
+
 def resolve_name(name: str) -> str:
     """The canonical name of ``name`` (an alias, any case, ``-``/``_`` ignored).
 
@@ -273,30 +309,18 @@ def resolve_name(name: str) -> str:
     """
     if not isinstance(name, str):
         raise UnknownModelError(f"a model name must be a string, not {type(name).__name__}")
-    _ensure_builtin()
-    key = _norm(name)
-    if key not in _KEYS:
+    key = norm(name)
+    families, keys = _index()
+    if key not in keys:
         _load_entry_points()
-    if key not in _KEYS:
-        raise UnknownModelError(_unknown_message(name))
-    return _KEYS[key]
-
-
-def _unknown_message(name: str) -> str:
-    by_key = {_norm(n): n for n in _ENTRIES}
-    by_key.update({k: v for k, v in _KEYS.items()})
-    close = difflib.get_close_matches(_norm(name), list(by_key), n=3, cutoff=0.6)
-    names: list[str] = []
-    for k in close:
-        if by_key[k] not in names:
-            names.append(by_key[k])
-    hint = f"; did you mean {', '.join(repr(n) for n in names)}?" if names else "."
-    return (
-        f"unknown model {name!r}{hint} See cnnzoo.list_models() (or `cnnzoo list`) for all names."
-    )
+        families, keys = _index()
+    if key not in keys:
+        raise UnknownModelError(unknown_message(name, families, keys))
+    return keys[key]
 
 
 def _entry(name: str) -> _Entry:
+    _ensure_builtin()
     return _ENTRIES[resolve_name(name)]
 
 
@@ -321,31 +345,16 @@ def list_models(
     Returns:
         The names in natural order (``resnet18`` before ``resnet101``).
     """
-    _ensure_builtin()
     _load_entry_points()
-    include = [pattern] if isinstance(pattern, str) else list(pattern)
-    excluded = [exclude] if isinstance(exclude, str) else list(exclude)
-
-    def matches(name: str, patterns: list[str]) -> bool:
-        return any(fnmatch.fnmatchcase(name, p.lower()) for p in patterns)
-
-    return sorted(
-        (
-            n
-            for n, e in _ENTRIES.items()
-            if matches(n, include)
-            and not matches(n, excluded)
-            and (family is None or e.family == family.lower())
-        ),
-        key=_natural_key,
-    )
+    families, _ = _index()
+    return select(families, pattern, family, exclude)
 
 
 def list_families() -> list[str]:
     """Sorted names of the registered families."""
-    _ensure_builtin()
     _load_entry_points()
-    return sorted({e.family for e in _ENTRIES.values()})
+    families, _ = _index()
+    return sorted(set(families.values()))
 
 
 def _keyword_names(builder: Callable[..., Any]) -> tuple[list[str], bool]:
@@ -427,10 +436,37 @@ def create(
 
 def model_info(name: str) -> ModelCard:
     """The card of ``name``: source, default input and classes, labels, exact size and cost."""
+    canonical = resolve_name(name)
+    catalog = _shipped()
+    if catalog is not None:
+        return catalog.cards[canonical]
     from ._stats import model_stats
 
-    entry = _entry(name)
-    stats = model_stats(entry.name)
+    return _card(_ENTRIES[canonical], model_stats(canonical))
+
+
+def builtin_names() -> list[str]:
+    """The built-in models (those importing ``cnnzoo.models`` registers), in natural order."""
+    _ensure_builtin()
+    return sorted((n for n, e in _ENTRIES.items() if _is_builtin(e.builder)), key=natural_key)
+
+
+def builtin_card(name: str, stats: ModelStats) -> ModelCard:
+    """The live card of a registered model with the given figures (what the shipped file holds)."""
+    return _card(_entry(name), stats)
+
+
+def _options(builder: Callable[..., Any]) -> tuple[tuple[str, Any], ...]:
+    params = inspect.signature(builder).parameters.values()
+    return tuple(
+        (p.name, p.default)
+        for p in params
+        if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is not p.empty
+    )
+
+
+def _card(entry: _Entry, stats: ModelStats) -> ModelCard:
+    """The one place a card is made: the registry's entry plus the measured figures."""
     return ModelCard(
         name=entry.name,
         aliases=entry.aliases,
@@ -446,9 +482,14 @@ def model_info(name: str) -> ModelCard:
         mult_adds=stats.mult_adds,
         output_size=stats.output_size,
         known_labels=entry.labels,
+        options=_options(entry.builder),
     )
 
 
 def entry_input_size(name: str) -> tuple[int, ...]:
     """The default input size of ``name`` without measuring anything."""
-    return _entry(name).input_size
+    canonical = resolve_name(name)
+    catalog = _shipped()
+    if catalog is not None:
+        return catalog.cards[canonical].input_size
+    return _ENTRIES[canonical].input_size

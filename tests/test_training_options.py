@@ -254,6 +254,15 @@ def test_bad_strategy_options_are_clear_errors(tmp_path):
     assert not (tmp_path / "run").exists()
 
 
+def test_the_cli_offers_the_library_choices():
+    from cnnzoo.cli import train as cli_train
+    from cnnzoo.training import OPTIMIZERS, SCHEDULES
+    from cnnzoo.training.batches import AUGMENTATIONS
+
+    assert cli_train.OPTIMIZERS == OPTIMIZERS and cli_train.SCHEDULES == SCHEDULES
+    assert tuple(AUGMENTATIONS) == cli_train.AUGMENT_NAMES
+
+
 def test_amp_is_refused_on_the_cpu_with_one_line(tmp_path, capsys):
     from cnnzoo.cli import main
 

@@ -47,10 +47,12 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
         prog="cnnzoo",
         description="The classic CNNs of deep-learning courses, exactly as the course draws them.",
     )
-    parser.add_argument("--version", action="version", version=f"cnnzoo {__version__}")
+    version = f"cnnzoo {__version__}"
+    parser.add_argument("--version", action="version", version=version)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, (module, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("--version", action="version", version=version)
         if name == command:
             mod = importlib.import_module(f"{__name__}.{module}")
             getattr(mod, f"add_{name}_arguments")(p)

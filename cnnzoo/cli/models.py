@@ -1,4 +1,8 @@
-"""``cnnzoo list`` and ``cnnzoo info``: the registry, read without building a model."""
+"""``cnnzoo list`` and ``cnnzoo info``: the registry, read without building a model.
+
+Both answer from the shipped cards (see :mod:`cnnzoo._cards`) without importing torch, unless a
+plugin's entry point brings models of its own.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import json
 import sys
 from dataclasses import asdict
 
-from ..registry import list_models, model_info
+from ..registry import list_families, list_models, model_info
 from ._table import human, render_table
 
 __all__ = ["add_info_arguments", "add_list_arguments", "run_info", "run_list"]
@@ -38,7 +42,13 @@ def run_list(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return 0
     if not cards:
-        sys.stderr.write(f"no model matches {' '.join(args.pattern)}; try `cnnzoo list`\n")
+        families = list_families()
+        if args.family is not None and args.family.lower() not in families:
+            sys.stderr.write(
+                f"no family {args.family!r}; the families are: {', '.join(families)}\n"
+            )
+        else:
+            sys.stderr.write(f"no model matches {' '.join(args.pattern)}; try `cnnzoo list`\n")
         return 1
     rows = [
         (
@@ -66,6 +76,7 @@ def run_info(args: argparse.Namespace) -> int:
     if args.format == "json":
         data = asdict(card)
         data["known_labels"] = {str(k): list(v) for k, v in card.known_labels}
+        data["options"] = dict(card.options)
         sys.stdout.write(json.dumps(data, indent=2, default=list) + "\n")
         return 0
     src = card.source
@@ -89,6 +100,7 @@ def run_info(args: argparse.Namespace) -> int:
         ("mean / std", f"{card.mean} / {card.std}" if card.mean else "- (not given by the source)"),
         ("params", f"{card.num_params:,}"),
         ("mult-adds", f"{card.mult_adds:,} ({human(card.mult_adds)}, batch 1)"),
+        ("options", ", ".join(f"{k}={v!r}" for k, v in card.options) or "-"),
     ]
     width = max(len(k) for k, _ in lines)
     sys.stdout.write("\n".join(f"{k:<{width}}  {v}" for k, v in lines) + "\n")

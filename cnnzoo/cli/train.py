@@ -10,11 +10,13 @@ import argparse
 import sys
 from typing import Any
 
-from ..training.batches import AUGMENTATIONS
-from ..training.options import OPTIMIZERS, SCHEDULES
 from ._args import DATA_HELP, finite_float, positive_int
 
-AUGMENT_NAMES = tuple(AUGMENTATIONS)
+# The library's names, written out so that ``cnnzoo train --help`` does not import torch
+# (tests/test_training_options.py checks they are cnnzoo.training's).
+OPTIMIZERS = ("sgd", "adam", "adamw")
+SCHEDULES = ("constant", "step", "cosine", "onecycle")
+AUGMENT_NAMES = ("none", "affine", "crop-flip")
 
 __all__ = ["add_train_arguments", "run_train"]
 
