@@ -276,6 +276,23 @@ def test_amp_is_refused_on_the_cpu_with_one_line(tmp_path, capsys):
     assert code == 1 and len(err) == 1 and "--amp is for CUDA" in err[0]
 
 
+def test_amp_on_cuda_picks_bfloat16_else_float16_with_a_scaler(monkeypatch):
+    import warnings
+
+    from cnnzoo.training.device import make_precision
+
+    cuda = torch.device("cuda")
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
+    bf16 = make_precision(True, cuda)
+    assert bf16.dtype == torch.bfloat16 and bf16.scaler is None and bf16.name == "bfloat16"
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # GradScaler warns when this machine has no CUDA
+        fp16 = make_precision(True, cuda)
+    assert fp16.dtype == torch.float16 and fp16.scaler is not None
+    assert make_precision(False, cuda).name == "float32"
+
+
 def test_label_smoothing_and_clipping_change_training(tmp_path):
     base = {"epochs": 1, "batch_size": 32, "lr": 0.1, "seed": 4, "plots": False}
     plain = train("lenet5", _digits(128), out=tmp_path / "p", **base).history[0]
