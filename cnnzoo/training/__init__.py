@@ -7,7 +7,7 @@ a spec string (``"mnist:DIR"``, ``"folder:DIR"``, ...; see
 
 The parts, one idea each:
 
-- ``run``: ``train`` assembles the parts and runs the epoch loop (``_fit``, one screen);
+- ``run``: ``train`` assembles the parts and runs the epoch loop (``run_epochs``, one screen);
 - ``loop``: ``train_one_epoch`` and ``evaluate_split``, the labs' two loops;
 - ``batches``: the held-out split, seeded whole-batch tensors and augmentations;
 - ``schedules``: learning-rate schedules from ``torch.optim.lr_scheduler``, per batch;

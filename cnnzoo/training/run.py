@@ -1,6 +1,6 @@
 """``cnnzoo.train``: assemble the parts, then run the epochs.
 
-The epoch loop (``_fit``) is the labs' loop: for each epoch, cut the
+The epoch loop (``run_epochs``) is the labs' loop: for each epoch, cut the
 batches, train one epoch, evaluate the validation (and test) images, record, keep the best,
 save. Everything else is a part beside it: options and schedules, data and batches, the device,
 the run's checkpoints, history and plots.
@@ -172,7 +172,7 @@ def train(
             card.name, cfg, sets, preprocess, dist, dev, out_path, ckpt, resume_path,
             channels_last=channels_last, progress=progress, device_arg=str(device),
         )  # fmt: skip
-        _fit(run)
+        run_epochs(run)
         return run.finish(plots=plots, onnx=onnx)
     finally:
         dist.close()
@@ -490,7 +490,7 @@ def _write_config(out: Path, config: dict[str, Any]) -> None:
 
 
 # --8<-- [start:fit]
-def _fit(run: _Run) -> None:
+def run_epochs(run: _Run) -> None:
     """The epoch loop: batches, one epoch of training, evaluation, record, best, save."""
     state, cfg = run.state, run.cfg
     run.emit("begin", state.epoch, info=run_info(run))
