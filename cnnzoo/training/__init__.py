@@ -9,6 +9,7 @@ The parts, one idea each:
 
 - ``run``: ``train`` assembles the parts and runs the epoch loop (``run_epochs``, one screen);
 - ``loop``: ``train_one_epoch`` and ``evaluate_split``, the labs' two loops;
+- ``splits``: training, validation (held out of it) and test, and their record;
 - ``batches``: the held-out split, seeded whole-batch tensors and augmentations;
 - ``schedules``: learning-rate schedules from ``torch.optim.lr_scheduler``, per batch;
 - ``options``: defaults, checks, the optimizer, experiment files (``config.toml``);

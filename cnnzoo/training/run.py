@@ -20,9 +20,9 @@ import torch
 from torch import nn
 
 from ..checkpoint import Checkpoint, atomic_write, read_checkpoint
-from ..errors import CheckpointError, DataError, InvalidArgumentError
+from ..errors import CheckpointError, InvalidArgumentError
 from ..preprocess import Preprocess, preprocess_for
-from .batches import Normalizer, check_images, check_labels, epoch_batches, fingerprint, split_train
+from .batches import Normalizer, epoch_batches
 from .device import Dist, Precision, channels_last_helps, init_distributed, make_precision
 from .history import score, write_history
 from .loop import evaluate_split, train_one_epoch
@@ -37,11 +37,10 @@ from .options import (
 )
 from .results import TrainEvent, TrainingInterrupted, TrainResult
 from .schedules import make_scheduler, schedule_plan
+from .splits import Split, Splits
 from .state import RunState, check_out, resolve_out, save_snapshot
 
 __all__ = ["train"]
-
-Split = tuple[torch.Tensor, torch.Tensor]
 
 
 def train(
@@ -165,7 +164,7 @@ def train(
         if ckpt is not None and "preprocess" in ckpt.extra
         else preprocess_for(card.name)
     )
-    sets = _Sets.load(data, preprocess, cfg, ckpt, resume_path, download=download, strict=strict)
+    sets = Splits.load(data, preprocess, cfg, ckpt, resume_path, download=download, strict=strict)
     dist, dev = init_distributed(device)
     try:
         run = _Run.build(
@@ -196,75 +195,6 @@ def _read_resume(path: Path | None, model_name: str) -> Checkpoint | None:
 
 
 @dataclass
-class _Sets:
-    """The three splits: training, validation (held out of the training split), test."""
-
-    classes: list[str]
-    train: Split
-    val: Split | None
-    test: Split | None
-    source: str
-    record: dict[str, Any]
-    info: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def load(
-        cls,
-        data: Any,
-        pre: Preprocess,
-        cfg: dict[str, Any],
-        ckpt: Checkpoint | None,
-        resume_path: Path | None,
-        *,
-        download: bool,
-        strict: bool,
-    ) -> _Sets:
-        if isinstance(data, (str, PathLike)):
-            from ..data import load_data
-
-            splits = load_data(str(data), pre, download=download, strict=strict)
-        else:
-            splits = data
-        classes = [str(c) for c in splits.classes]
-        if len(classes) < 2:
-            raise DataError(f"the data has {len(classes)} class(es); training needs at least 2")
-        if ckpt is not None:
-            saved_labels = list(ckpt.extra.get("labels") or [])
-            if saved_labels and saved_labels != classes:
-                raise CheckpointError(
-                    f"{str(resume_path)!r} was trained on classes {saved_labels}, this data has "
-                    f"{classes}; resume on the same data"
-                )
-        images, labels = splits.train.images, splits.train.labels
-        check_images(images, labels, pre, "training")
-        check_labels(labels, len(classes), "the training data")
-        test = None
-        if splits.test is not None:
-            check_images(splits.test.images, splits.test.labels, pre, "test")
-            check_labels(splits.test.labels, len(classes), "the test data")
-            test = (splits.test.images, splits.test.labels)
-        train_set, val_set = split_train(images, labels, cfg["val_split"], cfg["seed"])
-        if len(train_set[1]) == 0:
-            raise DataError("the training split holds no images")
-        # What evaluate needs to rebuild exactly these splits, or to refuse.
-        record = {
-            "train_images": len(labels),
-            "train_fingerprint": fingerprint(images, labels),
-            "val_split": cfg["val_split"],
-            "seed": cfg["seed"],
-            "validation_images": 0 if val_set is None else len(val_set[1]),
-            "test_images": None if test is None else len(test[1]),
-        }
-        info = {
-            "skipped": int(getattr(splits, "skipped", 0)),
-            "problems": list(getattr(splits, "problems", []))[:5],
-            "notes": list(getattr(splits, "notes", [])),
-        }
-        source = str(data) if isinstance(data, (str, PathLike)) else "in-memory"
-        return cls(classes, train_set, val_set, test, source, record, info)
-
-
-@dataclass
 class _Run:
     """The parts of one run, assembled: model, optimizer, schedule, data, state, outputs."""
 
@@ -272,7 +202,7 @@ class _Run:
     model_kwargs: dict[str, Any]
     cfg: dict[str, Any]
     config: dict[str, Any]
-    sets: _Sets
+    sets: Splits
     dist: Dist
     device: torch.device
     model: nn.Module
@@ -296,7 +226,7 @@ class _Run:
         cls,
         model_name: str,
         cfg: dict[str, Any],
-        sets: _Sets,
+        sets: Splits,
         preprocess: Preprocess,
         dist: Dist,
         device: torch.device,
