@@ -5,7 +5,9 @@
    --label-smoothing 0.1``, the same optimizer, learning rate and epochs, for several seeds.
    Both best validation accuracy (20% held out of train/, which chooses ``best.pth``) and the
    test accuracy of that epoch are reported, with their means over the seeds.
-2. ``resnet20`` on CIFAR-shaped data (random 32x32 colour images in CIFAR-10's pickle layout),
+2. ``--amp`` on the CPU: one training step of LeNet-5 (batch 128) and resnet20 (batch 64) in
+   float32 and under bfloat16 autocast, interleaved, medians (``--amp-only`` runs just this).
+3. ``resnet20`` on CIFAR-shaped data (random 32x32 colour images in CIFAR-10's pickle layout),
    one epoch with the CIFAR recipe (``--augment crop-flip``, SGD with Nesterov momentum, weight
    decay 1e-4, a cosine schedule): seconds and images/s on this machine.
 
@@ -44,6 +46,45 @@ def cnnzoo(*args: str, env: dict[str, str]) -> str:
     return proc.stdout
 
 
+def amp_on_cpu(threads: int, rounds: int = 5) -> None:
+    """float32 against bfloat16 autocast, one SGD step, on the CPU."""
+    import statistics
+
+    import torch
+
+    import cnnzoo
+    from cnnzoo.training.device import cpu_has_fast_bfloat16
+
+    torch.set_num_threads(threads)
+    capability = torch.backends.cpu.get_cpu_capability()
+    print(f"\n--amp on the CPU (capability {capability}, fast bfloat16: "
+          f"{cpu_has_fast_bfloat16()}), one training step, medians of {rounds}:")  # fmt: skip
+    for name, shape in (("lenet5", (128, 1, 32, 32)), ("resnet20", (64, 3, 32, 32))):
+        model = cnnzoo.create(name)
+        opt = torch.optim.SGD(model.parameters(), lr=0.01)
+        x, y = torch.randn(*shape), torch.randint(0, 10, (shape[0],))
+
+        def step(amp: bool, model=model, opt=opt, x=x, y=y) -> None:
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=amp):
+                loss = torch.nn.functional.cross_entropy(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+
+        for amp in (False, True, False, True):  # warm up both
+            step(amp)
+        times: dict[bool, list[float]] = {False: [], True: []}
+        for _ in range(rounds):
+            for amp in (False, True):
+                t0 = time.perf_counter()
+                for _ in range(3):
+                    step(amp)
+                times[amp].append((time.perf_counter() - t0) / 3)
+        f32, bf16 = statistics.median(times[False]), statistics.median(times[True])
+        print(f"  {name:9} batch {shape[0]:3}: float32 {f32 * 1e3:6.1f} ms, bfloat16 autocast "
+              f"{bf16 * 1e3:6.1f} ms, {bf16 / f32:.2f}x the time")  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seeds", type=int, default=3)
@@ -52,6 +93,7 @@ def main() -> None:
     ap.add_argument("--cifar-images", type=int, default=5000)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--skip-digits", action="store_true")
+    ap.add_argument("--amp-only", action="store_true")
     args = ap.parse_args()
 
     from tests._digits import write_cifar10, write_digits_folder
@@ -64,6 +106,9 @@ def main() -> None:
         f"OMP_NUM_THREADS={args.threads}, load average {os.getloadavg()[0]:.1f}, "
         f"device {args.device}"
     )
+    amp_on_cpu(args.threads)
+    if args.amp_only:
+        return
     with tempfile.TemporaryDirectory() as tmp:
         t = Path(tmp)
         if not args.skip_digits:
