@@ -148,8 +148,10 @@ def test_resume_mid_schedule_gives_the_uninterrupted_history(tmp_path):
     a, b = read_checkpoint(out / "last.pth"), read_checkpoint(full.last)
     assert all(torch.equal(a.state_dict[k], b.state_dict[k]) for k in a.state_dict)
     # The schedule was planned over 3 epochs: resuming it over 5 is refused.
-    with pytest.raises(InvalidArgumentError, match="--epochs 3"):
+    with pytest.raises(InvalidArgumentError, match="cosine schedule over 3 epochs"):
         train("lenet5", data, resume=out / "last.pth", epochs=5, plots=False)
+    with pytest.raises(InvalidArgumentError, match="same --epochs, --batch-size and schedule"):
+        train("lenet5", data, resume=out / "last.pth", schedule="constant", plots=False)
 
 
 # ------------------------------------------------------------------------------------------

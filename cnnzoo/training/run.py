@@ -255,12 +255,20 @@ class _Run:
         plan = schedule_plan(cfg, steps)
         if ckpt is not None:
             saved_plan = ckpt.extra.get("schedule_plan")
-            if cfg["schedule"] != "constant" and saved_plan is not None and saved_plan != plan:
+            plain = {"schedule": "constant", "warmup_epochs": 0}
+            both_plain = all(
+                p is not None and all(p[k] == v for k, v in plain.items())
+                for p in (saved_plan, plan)
+            )
+            if saved_plan is not None and saved_plan != plan and not both_plain:
+                planned = saved_plan["schedule"] + (
+                    f" over {saved_plan['epochs']} epochs" if saved_plan["epochs"] else ""
+                )
                 raise InvalidArgumentError(
-                    f"{str(resume_path)!r} follows a {saved_plan['schedule']} schedule planned "
-                    f"over {saved_plan['epochs']} epochs of {saved_plan['steps_per_epoch']} "
-                    f"steps; resume with --epochs {saved_plan['epochs']} and the same batch size "
-                    "and schedule options, or start a new run"
+                    f"{str(resume_path)!r} follows a {planned} schedule of "
+                    f"{saved_plan['steps_per_epoch']} steps an epoch (warm-up "
+                    f"{saved_plan['warmup_epochs']:g} epochs); resume it with the same --epochs, "
+                    "--batch-size and schedule options, or start a new run"
                 )
         scheduler = make_scheduler(optimizer, cfg, steps)
         state = RunState(model, optimizer, scheduler, precision.scaler, device)
