@@ -261,11 +261,9 @@ class _Run:
                 for p in (saved_plan, plan)
             )
             if saved_plan is not None and saved_plan != plan and not both_plain:
-                planned = saved_plan["schedule"] + (
-                    f" over {saved_plan['epochs']} epochs" if saved_plan["epochs"] else ""
-                )
+                over = f" over {saved_plan['epochs']} epochs" if saved_plan["epochs"] else ""
                 raise InvalidArgumentError(
-                    f"{str(resume_path)!r} follows a {planned} schedule of "
+                    f"{str(resume_path)!r} follows a {saved_plan['schedule']} schedule{over} of "
                     f"{saved_plan['steps_per_epoch']} steps an epoch (warm-up "
                     f"{saved_plan['warmup_epochs']:g} epochs); resume it with the same --epochs, "
                     "--batch-size and schedule options, or start a new run"
