@@ -131,12 +131,13 @@ def _device_of(model: nn.Module) -> torch.device:
 
 
 def predict(
-    checkpoint: PathType,
+    checkpoint: PathType | None,
     images: Sequence[PathType],
     *,
     topk: int = 1,
     model: str | None = None,
     device: Any = "cpu",
+    weights: str | None = None,
 ) -> list[Prediction]:
     """Label each image with the checkpoint's model: top-k labels and softmax probabilities.
 
@@ -144,11 +145,14 @@ def predict(
     normalisation) and classified in batches; a missing file fails before anything runs.
 
     Args:
-        checkpoint: a cnnzoo checkpoint, or a bare state_dict with ``model`` given.
+        checkpoint: a cnnzoo checkpoint, or a bare state_dict with ``model`` given; ``None``
+            for published weights.
         images: image files (anything PIL reads).
         topk: how many labels to give per image, most likely first.
-        model: the model name, for a bare state_dict.
+        model: the model name, for a bare state_dict or published weights.
         device: where to run.
+        weights: published weights of ``model`` (``"DEFAULT"``, ``"IMAGENET1K_V1"``): the
+            ImageNet categories and the weights' own preprocessing.
 
     Returns:
         One [`Prediction`][cnnzoo.inspect.Prediction] per image, in order.
@@ -163,7 +167,7 @@ def predict(
         raise InvalidArgumentError("no images given; pass one or more image files")
     if isinstance(topk, bool) or not isinstance(topk, int) or topk < 1:
         raise InvalidArgumentError(f"topk must be a positive integer, got {topk!r}")
-    net, labels, preprocess = load_trained(checkpoint, model=model, device=device)
+    net, labels, preprocess = load_trained(checkpoint, model=model, device=device, weights=weights)
     if topk > len(labels):
         raise InvalidArgumentError(
             f"topk {topk} is more than the model's {len(labels)} classes; "
@@ -279,7 +283,7 @@ def _check_out_dir(out_dir: PathType) -> Path:
 
 
 def explain(
-    checkpoint: PathType,
+    checkpoint: PathType | None,
     image: PathType,
     *,
     layer: str | None = None,
@@ -287,6 +291,7 @@ def explain(
     model: str | None = None,
     save: bool = True,
     device: Any = "cpu",
+    weights: str | None = None,
 ) -> ExplainResult:
     """A saliency map and one layer's feature maps for ``image``, written as PNG files.
 
@@ -312,9 +317,10 @@ def explain(
             the report's question 5 draws). A model without convolutions (the MLP) gets no
             feature maps unless a layer is named.
         out_dir: an existing, writable directory.
-        model: the model name, for a bare state_dict.
+        model: the model name, for a bare state_dict or published weights.
         save: write the PNG files (``False``: only compute).
         device: where to run.
+        weights: published weights of ``model``, as for [`predict`][cnnzoo.inspect.predict].
 
     Returns:
         An [`ExplainResult`][cnnzoo.inspect.ExplainResult] with the maps and the files written.
@@ -327,7 +333,7 @@ def explain(
         CheckpointError: see [`load_trained`][cnnzoo.inspect.load_trained].
     """
     directory = _check_out_dir(Path.cwd() if out_dir is None else out_dir) if save else None
-    net, labels, preprocess = load_trained(checkpoint, model=model, device=device)
+    net, labels, preprocess = load_trained(checkpoint, model=model, device=device, weights=weights)
     convs = _conv_names(net)
     # A model without convolutions (document 002's MLP) still has a saliency map.
     layer_name = layer if layer is not None else (convs[-1] if convs else None)

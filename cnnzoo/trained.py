@@ -2,7 +2,9 @@
 ``explain``.
 
 A cnnzoo checkpoint (``best.pth`` of ``cnnzoo train``) names its model and the options it was
-built with, and carries its class labels and preprocessing. A bare state_dict carries none of
+built with, and carries its class labels and preprocessing. Published weights
+(``weights="DEFAULT"``, see :mod:`cnnzoo.pretrained`) come as such a checkpoint too, with their
+ImageNet categories and their own evaluation preprocessing. A bare state_dict carries none of
 that: the model name must be given, ``num_classes`` and ``in_chans`` are read from the tensors'
 shapes, and the labels and preprocessing come from the model's card. The policy:
 
@@ -41,6 +43,7 @@ class Trained:
         preprocess: how its inputs are prepared.
         checkpoint: what the file holds (``extra["config"]`` is the training run's options).
         kwargs: the keyword arguments the model was built with.
+        source: the file, or the published weights' qualified name.
     """
 
     model: nn.Module
@@ -49,6 +52,7 @@ class Trained:
     preprocess: Preprocess
     checkpoint: Checkpoint = field(repr=False)
     kwargs: dict[str, Any] = field(default_factory=dict)
+    source: str = ""
 
     @property
     def num_classes(self) -> int:
@@ -91,9 +95,14 @@ def infer_kwargs(name: str, state_dict: dict[str, torch.Tensor]) -> dict[str, An
 
 
 def open_trained(
-    checkpoint: str | PathLike[str], *, model: str | None = None, device: Any = "cpu"
+    checkpoint: str | PathLike[str] | None,
+    *,
+    model: str | None = None,
+    device: Any = "cpu",
+    weights: str | None = None,
 ) -> Trained:
-    """Open ``checkpoint`` with the policy of this module.
+    """Open ``checkpoint`` (or the published ``weights`` of ``model``) with the policy of this
+    module.
 
     Raises:
         CheckpointError: the file is missing or damaged, fits no model of that name, is a bare
@@ -103,8 +112,16 @@ def open_trained(
     """
     from .registry import create, model_info, resolve_name
 
-    ck = read_checkpoint(checkpoint)
-    source = str(checkpoint)
+    if weights is not None or checkpoint is None:
+        if checkpoint is not None:
+            raise InvalidArgumentError("give a checkpoint or published weights, not both")
+        from .pretrained.load import as_checkpoint
+
+        ck = as_checkpoint(model, weights or "DEFAULT")
+        source = str(ck.extra["source"])
+    else:
+        ck = read_checkpoint(checkpoint)
+        source = str(checkpoint)
     if ck.model is None and model is None:
         raise CheckpointError(
             f"{source!r} is a bare state_dict that does not say which model it is; pass "
@@ -145,20 +162,27 @@ def open_trained(
             raise CheckpointError(f"checkpoint {source!r}: {exc}") from exc
     else:
         preprocess = preprocess_for(name, in_chans=kwargs.get("in_chans"))
-    return Trained(net, name, labels, preprocess, ck, kwargs)
+    return Trained(net, name, labels, preprocess, ck, kwargs, source)
 
 
 def load_trained(
-    checkpoint: str | PathLike[str], *, model: str | None = None, device: Any = "cpu"
+    checkpoint: str | PathLike[str] | None,
+    *,
+    model: str | None = None,
+    device: Any = "cpu",
+    weights: str | None = None,
 ) -> tuple[nn.Module, list[str], Preprocess]:
     """The model of a checkpoint, in eval mode, with its class labels and preprocessing.
 
     Args:
         checkpoint: a cnnzoo checkpoint (``best.pth`` of ``cnnzoo train``) or a bare
-            state_dict file.
+            state_dict file; ``None`` with ``weights``, for published weights.
         model: the model name; required for a bare state_dict (which does not record it), and
             checked against the checkpoint's otherwise.
         device: where to put the model.
+        weights: published weights of ``model`` by name (``"DEFAULT"``, ``"IMAGENET1K_V1"``):
+            their ImageNet category names (from torchvision's metadata) and their own
+            evaluation preprocessing (resize, centre crop, normalisation).
 
     Returns:
         ``(model, labels, preprocess)``. ``labels`` are the checkpoint's, else the card's for
@@ -170,5 +194,5 @@ def load_trained(
             state_dict and ``model`` was not given, or names another model than ``model``.
         UnknownModelError: ``model`` is not registered.
     """
-    t = open_trained(checkpoint, model=model, device=device)
+    t = open_trained(checkpoint, model=model, device=device, weights=weights)
     return t.model, t.labels, t.preprocess

@@ -27,10 +27,11 @@ SPLITS = ("auto", "test", "validation", "train")
 
 
 def evaluate(
-    checkpoint: str | PathLike[str],
+    checkpoint: str | PathLike[str] | None,
     data: Any,
     *,
     model: str | None = None,
+    weights: str | None = None,
     split: str = "auto",
     batch_size: int = 256,
     device: str | torch.device = "auto",
@@ -43,7 +44,10 @@ def evaluate(
         checkpoint: a ``best.pth``/``last.pth`` from ``cnnzoo train``, or a bare state_dict
             (then ``model`` names the architecture; its card's labels and preprocessing apply).
         data: a data spec or a loaded ``DataSplits``.
-        model: the model name, needed only for a bare state_dict.
+        model: the model name, needed only for a bare state_dict or published weights.
+        weights: published weights of ``model`` (``"DEFAULT"``, ``"IMAGENET1K_V1"``) instead
+            of a checkpoint: their ImageNet categories (a folder's class names must be among
+            them) and their own preprocessing.
         split: ``"auto"`` (the test split if the data has one, else the validation images),
             ``"test"``, ``"validation"`` (exactly the images the training run held out of the
             training split, rebuilt from its record) or ``"train"`` (the images the run trained
@@ -63,14 +67,14 @@ def evaluate(
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise InvalidArgumentError(f"batch_size must be an integer >= 1, got {batch_size!r}")
     dev = pick_device(device)
-    t = open_trained(checkpoint, model=model, device=dev)
+    t = open_trained(checkpoint, model=model, device=dev, weights=weights)
     if isinstance(data, (str, PathLike)):
         from ..data import load_data
 
         splits = load_data(str(data), t.preprocess, download=download, strict=strict)
     else:
         splits = data
-    images, y, split_name = pick_split(splits, split, t.checkpoint.extra, str(checkpoint))
+    images, y, split_name = pick_split(splits, split, t.checkpoint.extra, t.source)
     check_images(images, y, t.preprocess, split_name)
     y = map_labels(y, [str(c) for c in splits.classes], t.labels)
     k = t.num_classes
@@ -88,7 +92,7 @@ def evaluate(
     recall = torch.where(actual > 0, tp / actual.clamp(min=1), torch.zeros_like(tp))
     return EvalReport(
         model=t.name,
-        checkpoint=str(checkpoint),
+        checkpoint=t.source,
         split=split_name,
         labels=t.labels,
         num_images=count,
@@ -111,14 +115,19 @@ def pick_split(
         return splits.test.images, splits.test.labels, "test"
     images, labels = splits.train.images, splits.train.labels
     record = extra.get("splits")
-    if record is None:
-        if split == "train" and "config" not in extra:
-            return images, labels, "train"  # a bare state_dict: no run to be exact about
+    if record is None and "config" not in extra:
+        if split == "train":  # a bare state_dict or published weights: no run to be exact about
+            return images, labels, "train"
         raise CheckpointError(
-            f"{source!r} does not record which images its run held out (a bare state_dict or "
-            "a checkpoint of an older cnnzoo), so validation images cannot be told from "
-            "training ones; evaluate with --split test"
-            + (" or --split train" if split == "train" else "")
+            f"{source!r} was not trained by cnnzoo train (a bare state_dict or published "
+            "weights), so it held out no validation images; evaluate with --split test or "
+            "--split train"
+        )
+    if record is None:
+        raise CheckpointError(
+            f"{source!r} does not record which images its run held out (a checkpoint of an "
+            "older cnnzoo), so validation images cannot be told from training ones; evaluate "
+            "with --split test" + (" or --split train" if split == "train" else "")
         )
     if fingerprint(images, labels) != record.get("train_fingerprint"):
         raise DataError(

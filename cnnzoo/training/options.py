@@ -59,8 +59,10 @@ DEFAULTS: dict[str, Any] = {
 }
 OPTIMIZERS = ("sgd", "adam", "adamw")
 AUGMENT_NAMES = tuple(AUGMENTATIONS)
+#: Fine-tuning published weights (cnnzoo.pretrained.finetune), off by default.
+FINETUNE_KEYS = ("pretrained", "weights", "freeze_backbone", "image_size")
 #: The keys of an experiment file: the model, the data, the device and every option above.
-CONFIG_KEYS = ("model", "data", "device", "channels_last", *DEFAULTS)
+CONFIG_KEYS = ("model", "data", "device", "channels_last", *DEFAULTS, *FINETUNE_KEYS)
 
 
 def normalise_augment(value: Any) -> Any:

@@ -74,6 +74,10 @@ def train(
     plots: bool = True,
     channels_last: bool | None = None,
     progress: Callable[[TrainEvent], None] | None = None,
+    pretrained: bool | None = None,
+    weights: str | None = None,
+    freeze_backbone: bool | None = None,
+    image_size: int | None = None,
 ) -> TrainResult:
     """Train registered model ``name`` on ``data`` and write the run to ``out``.
 
@@ -121,6 +125,14 @@ def train(
             measured faster (convolutional models on the CPU).
         progress: called with a [`TrainEvent`][cnnzoo.training.TrainEvent] at the start, on
             every step, at every epoch's end and at the end (rank 0 only).
+        pretrained: fine-tune the default published weights: backbone loaded, a new head for
+            the data's classes, images brought to the backbone's size, channels and
+            normalisation (see [`cnnzoo.pretrained.finetune`][cnnzoo.pretrained.finetune]).
+        weights: fine-tune the published weights set of this name instead.
+        freeze_backbone: train the head only; the backbone's parameters and BatchNorm
+            statistics stay bit-identical to the published weights.
+        image_size: the side images are resized to when fine-tuning (default the weights'
+            crop, 224).
 
     Returns:
         A [`TrainResult`][cnnzoo.training.TrainResult].
@@ -155,6 +167,7 @@ def train(
     device = device if device is not None else file_cfg.get("device", "auto")
     if channels_last is None:
         channels_last = file_cfg.get("channels_last")
+    tune = _fine_tuning(card.name, ckpt, file_cfg, pretrained, weights, freeze_backbone, image_size)
 
     # Everything that can be checked is checked before the first file is written.
     out_path = resolve_out(out, card.name, resume_path)
@@ -162,19 +175,51 @@ def train(
     preprocess = (
         Preprocess.from_dict(ckpt.extra["preprocess"])
         if ckpt is not None and "preprocess" in ckpt.extra
+        else tune.preprocess()
+        if tune is not None
         else preprocess_for(card.name)
     )
     sets = Splits.load(data, preprocess, cfg, ckpt, resume_path, download=download, strict=strict)
+    if tune is not None:
+        sets.info["notes"] += tune.notes(len(sets.classes))
     dist, dev = init_distributed(device)
     try:
         run = _Run.build(
             card.name, cfg, sets, preprocess, dist, dev, out_path, ckpt, resume_path,
-            channels_last=channels_last, progress=progress, device_arg=str(device),
+            channels_last=channels_last, progress=progress, device_arg=str(device), tune=tune,
         )  # fmt: skip
         run_epochs(run)
         return run.finish(plots=plots, onnx=onnx)
     finally:
         dist.close()
+
+
+def _fine_tuning(
+    name: str,
+    ckpt: Checkpoint | None,
+    file_cfg: dict[str, Any],
+    pretrained: bool | None,
+    weights: str | None,
+    freeze: bool | None,
+    image_size: int | None,
+) -> Any:
+    """Fine-tuning published weights (cnnzoo.pretrained.finetune); a resumed run repeats its
+    plan."""
+    from ..pretrained import finetune
+
+    if ckpt is not None and ckpt.extra.get("finetune"):
+        return finetune.FineTune.from_record(ckpt.extra["finetune"])
+
+    def pick(value: Any, key: str, default: Any) -> Any:
+        return value if value is not None else file_cfg.get(key, default)
+
+    return finetune.plan(
+        name,
+        pretrained=bool(pick(pretrained, "pretrained", False)),
+        weights=pick(weights, "weights", None),
+        freeze_backbone=bool(pick(freeze, "freeze_backbone", False)),
+        image_size=pick(image_size, "image_size", None),
+    )
 
 
 def _read_resume(path: Path | None, model_name: str) -> Checkpoint | None:
@@ -237,6 +282,7 @@ class _Run:
         channels_last: bool | None,
         progress: Callable[[TrainEvent], None] | None,
         device_arg: str,
+        tune: Any = None,
     ) -> _Run:
         from ..registry import create, model_info
 
@@ -246,11 +292,16 @@ class _Run:
         if preprocess.channels != int(model_info(model_name).input_size[0]):
             model_kwargs["in_chans"] = preprocess.channels
         torch.manual_seed(cfg["seed"])
-        model: nn.Module = create(model_name, **model_kwargs).to(device)
+        model: nn.Module = (
+            create(model_name, **model_kwargs)
+            if tune is None
+            else tune.build(create, model_kwargs, load=ckpt is None)
+        ).to(device)
         use_cl = channels_last_helps(device, model) if channels_last is None else channels_last
         if use_cl:
             model.to(memory_format=torch.channels_last)
-        optimizer = make_optimizer(cfg, model.parameters())
+        # A frozen backbone stays out of the optimizer.
+        optimizer = make_optimizer(cfg, [p for p in model.parameters() if p.requires_grad])
         steps = -(-len(sets.train[1]) // cfg["batch_size"])
         plan = schedule_plan(cfg, steps)
         if ckpt is not None:
@@ -306,11 +357,16 @@ class _Run:
             "config": config,
             "splits": sets.record,
             "schedule_plan": plan,
+            **({"finetune": tune.record()} if tune is not None else {}),
         }
         if dist.rank == 0:
             out.mkdir(parents=True, exist_ok=True)
             data = None if sets.source == "in-memory" else sets.source
             repeat = {**config, "device": device_arg, "channels_last": channels_last}
+            if tune is not None:  # the fine-tuning options, so config.toml repeats the run
+                record = tune.record()
+                repeat.update(weights=record["weights"], image_size=record["image_size"],
+                              freeze_backbone=record["freeze_backbone"])  # fmt: skip
             _write_config(out, {**repeat, "data": data})
         run = cls(
             model_name, model_kwargs, cfg, config, sets, dist, device, model, ddp_model,
