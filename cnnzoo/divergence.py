@@ -12,7 +12,14 @@ from typing import Any
 
 from .errors import InvalidArgumentError, TrainingDivergedError
 
-__all__ = ["MAX_SEED", "check_finite_options", "diverged", "json_safe"]
+__all__ = [
+    "MAX_SEED",
+    "NonFiniteLoss",
+    "check_finite_options",
+    "diverged",
+    "json_safe",
+    "use_given_lr",
+]
 
 #: Seeds are whole numbers in ``0 .. MAX_SEED`` (numpy's range; every epoch's generator is
 #: seeded from the seed, the epoch and a stream number, which must stay within 64 bits).
@@ -86,3 +93,31 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [json_safe(v) for v in value]
     return value
+
+
+class NonFiniteLoss(Exception):
+    """Raised inside the training loop at the first non-finite loss; the run turns it into a
+    [`TrainingDivergedError`][cnnzoo.errors.TrainingDivergedError] once ``last.pth`` is safe.
+
+    Attributes:
+        batch: the batch of the epoch, from 1; ``None`` for the validation loss.
+        value: the loss (per image).
+        epoch: set by the epoch loop.
+    """
+
+    def __init__(self, batch: int | None, value: float, epoch: int = 0) -> None:
+        super().__init__(batch, value)
+        self.batch, self.value, self.epoch = batch, value, epoch
+
+
+def use_given_lr(optimizer: Any, scheduler: Any, lr: float, weight_decay: float) -> None:
+    """After a resume, make a given ``--lr`` (and weight decay) apply: the optimizer's saved
+    state holds the earlier run's rates, and the scheduler's base rates too."""
+    for group in optimizer.param_groups:
+        base = group.get("initial_lr") or group["lr"]
+        factor = group["lr"] / base if base else 1.0
+        group["initial_lr"] = lr
+        group["lr"] = lr * factor
+        group["weight_decay"] = weight_decay
+    if hasattr(scheduler, "base_lrs"):
+        scheduler.base_lrs = [lr for _ in scheduler.base_lrs]

@@ -27,7 +27,14 @@ from typing import Any
 
 from .errors import InvalidArgumentError, RunDirBusyError
 
-__all__ = ["LOCK_NAME", "RUN_FILES", "RunDirBusyError", "RunLock", "check_run_dir", "claim_run_dir"]
+__all__ = [
+    "LOCK_NAME",
+    "RUN_FILES",
+    "RunLock",
+    "check_epochs_left",
+    "check_run_dir",
+    "claim_run_dir",
+]
 
 #: The lock file's name inside the run directory.
 LOCK_NAME = ".cnnzoo-run.lock"
@@ -236,3 +243,17 @@ def claim_run_dir(out: str | PathLike[str], resume: str | PathLike[str] | None =
         lock.release()
         raise
     return lock
+
+
+def check_epochs_left(epochs: int, done: int, resume: str | PathLike[str], out: Path) -> None:
+    """Refuse a resume that would train nothing (into its own directory) or fewer epochs.
+
+    Raises:
+        InvalidArgumentError: naming the epochs done and a ``--epochs`` that continues.
+    """
+    same_dir = Path(resume).resolve().parent == Path(out).resolve()
+    if epochs < done or (epochs == done and same_dir):
+        raise InvalidArgumentError(
+            f"{str(resume)!r} has already trained {done} epoch(s), and --epochs {epochs} asks "
+            f"for no more; to continue, give a larger --epochs (e.g. --epochs {done + 5})"
+        )

@@ -154,7 +154,7 @@ def test_a_diverging_run_stops_at_the_first_non_finite_loss(
 
 
 def test_history_json_never_holds_nan(tmp_path: Path) -> None:
-    from cnnzoo.training import _write_history
+    from cnnzoo.training.history import write_history as _write_history
 
     _write_history(tmp_path, [{"epoch": 1, "train_loss": math.nan, "val_loss": math.inf}])
     history = json.loads((tmp_path / "history.json").read_text(), parse_constant=pytest.fail)

@@ -15,6 +15,7 @@ __all__ = [
     "add_weights_arguments",
     "device_name",
     "finite_float",
+    "finite_range",
     "port_number",
     "positive_int",
     "seed_int",
@@ -35,7 +36,7 @@ def positive_int(text: str) -> int:
     return value
 
 
-def finite_float(
+def finite_range(
     low: float,
     high: float = math.inf,
     *,
@@ -100,6 +101,19 @@ def device_name(text: str) -> str:
         return check_device_name(text)
     except InvalidArgumentError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def finite_float(text: str) -> float:
+    """An argparse type: a finite number (``inf`` and ``nan`` are usage errors)."""
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
 
 
 def add_weights_arguments(p: argparse.ArgumentParser, what: str) -> None:
