@@ -7,9 +7,10 @@ predicts uses what it trained. The test makes the data the pages assume is there
 files under ``data/`` (the digits, small), ``digit.png``, the lab's ``face_expression.pth``, for
 the inspection guide ``digits_lenet5.pth`` with ``digit_6.png`` and ``digit_5.png``, and for
 checking a student's network a correct ``classify.py`` (as a file, a module and a class's
-submissions) and ``lenet.py``. A
-``python`` block that starts with ``# NAME.py:`` is the page's own script (``write_digits.py``)
-and is written to ``NAME.py``. ``examples/`` is linked in; ``docs/guide/img`` and ``/tmp/...`` in
+submissions) and ``lenet.py``; CIFAR-10's batches under ``data/`` (ten images each). A
+``python`` or ``toml`` block that starts with ``# NAME.py:`` or ``# NAME.toml`` is the page's
+own file (``write_digits.py``, ``exp.toml``) and is written to that name. ``examples/`` is
+linked in; ``docs/guide/img`` and ``/tmp/...`` in
 a command are the scratch directory's own, so running the docs changes nothing outside it.
 
 ``cnnzoo`` commands run in-process through ``cnnzoo.cli.main`` (torch is imported once); those
@@ -56,6 +57,14 @@ SKIPPED: tuple[tuple[str, str], ...] = (
     ("--nnodes 2", "two machines"),
     ("benchmarks/bench_", "a benchmark: minutes of timing, run by hand (docs/benchmarks.md)"),
     ("NAME --data DATA", "a synopsis with placeholders, not a command"),
+    ("[NAME] [--data DATA]", "a synopsis with placeholders, not a command"),
+    ("cnnzoo runs RUN...", "a synopsis with placeholders, not a command"),
+    ("--epochs 160", "the paper's 160-epoch CIFAR recipe (hours on CIFAR-10)"),
+    (
+        "'runs/lenet5-*' --figure",
+        "a glob over runs with default names, which the guide's own runs "
+        "(all with --out) do not have",
+    ),
     ("CKPT --data DATA", "a synopsis with placeholders, not a command"),
     ("--family examples", "needs the reader's own package installed, which registers digit_net"),
     ("info digit_net", "needs the reader's own package installed, which registers digit_net"),
@@ -75,9 +84,9 @@ def commands_of(text: str) -> tuple[list[str], dict[str, str]]:
     commands: list[str] = []
     scripts: dict[str, str] = {}
     for lang, body in _BLOCK.findall(text):
-        if lang == "python":
+        if lang in ("python", "toml"):
             first = body.splitlines()[0] if body.strip() else ""
-            named = re.match(r"#\s*([\w-]+\.py):", first)
+            named = re.match(r"#\s*([\w-]+\.(?:py|toml)):?(\s|$)", first)
             if named:
                 scripts[named.group(1)] = body
             continue
@@ -122,6 +131,9 @@ def _make_data(d: Path) -> None:
     pick = np.concatenate([np.flatnonzero(labels == c)[:30] for c in range(10)])
     train, test = pick[: len(pick) * 4 // 5], pick[len(pick) * 4 // 5 :]
     write_mnist_raw(d / "data", (images[train], labels[train]), (images[test], labels[test]))
+    from ._digits import write_cifar10
+
+    write_cifar10(d / "data", n_per_batch=10)  # cifar10:data, ten images a batch
     Image.fromarray(images[test[0]]).save(d / "digit.png")
     import torch
 
