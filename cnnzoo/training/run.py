@@ -176,8 +176,6 @@ def train(
     out_path = resolve_out(out, card.name, resume_path)
     check_out(out_path, resume_path)
     check_run_dir(out_path, resume_path)  # the user's files, a dangling link
-    if ckpt is not None:
-        check_epochs_left(cfg["epochs"], int(ckpt.extra["epoch"]), resume_path, out_path)
     preprocess = (
         Preprocess.from_dict(ckpt.extra["preprocess"])
         if ckpt is not None and "preprocess" in ckpt.extra
@@ -330,6 +328,9 @@ class _Run:
                     f"{saved_plan['warmup_epochs']:g} epochs); resume it with the same --epochs, "
                     "--batch-size and schedule options, or start a new run"
                 )
+        if ckpt is not None:  # after the plan's own refusal, which says more
+            assert resume_path is not None
+            check_epochs_left(cfg["epochs"], int(ckpt.extra["epoch"]), resume_path, out)
         scheduler = make_scheduler(optimizer, cfg, steps)
         state = RunState(model, optimizer, scheduler, precision.scaler, device)
         if ckpt is not None:
