@@ -163,6 +163,15 @@ class Summary:
         # What a notebook or the REPL shows: the table, as torchinfo does.
         return self.__str__()
 
+    def _repr_html_(self) -> str:
+        # A notebook shows the rows as an HTML table (cnnzoo.display); str() stays torchinfo's.
+        from .display.summary import summary_html
+
+        return summary_html(self)
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_") or name == "stats":
             raise AttributeError(name)

@@ -166,6 +166,12 @@ class TrainResult:
         """The last epoch's history entry."""
         return self.history[-1]
 
+    def _repr_html_(self) -> str:
+        # A notebook shows the epochs and the confusion matrix as tables (cnnzoo.display).
+        from .display.training import train_html
+
+        return train_html(self)
+
 
 @dataclass
 class EvalReport:
@@ -200,6 +206,17 @@ class EvalReport:
     def to_dict(self) -> dict[str, Any]:
         """Plain types only, for ``json.dumps``."""
         return asdict(self)
+
+    def _repr_html_(self) -> str:
+        # A notebook shows the metrics and the confusion matrix as tables (cnnzoo.display).
+        from .display.training import eval_html
+
+        return eval_html(self)
+
+    def _repr_markdown_(self) -> str:
+        from .display.training import eval_markdown
+
+        return eval_markdown(self)
 
     def __str__(self) -> str:
         width = max(5, *(len(label) + len(str(i)) + 1 for i, label in enumerate(self.labels)))
