@@ -127,3 +127,56 @@ def save_samples(
         ax.axis("off")
     fig.suptitle("predicted (true); wrong ones in red", fontsize=9)
     return _save(fig, path)
+
+
+# ----------------------------------------------------------------------------------------------
+# The same figures as objects, for a notebook (shown inline) or a script (fig.savefig(path)).
+
+
+def history_figures(history: Sequence[dict[str, Any]]) -> tuple[Any, Any]:
+    """The loss and the accuracy per epoch, as two matplotlib Figures (Agg, no window)."""
+    from .display.figure import new_figure
+
+    epochs = [r["epoch"] for r in history]
+    out = []
+    for key, ylabel in (("loss", "cross-entropy loss"), ("acc", "accuracy")):
+        fig = new_figure(6, 4)
+        ax = fig.add_subplot()
+        ax.plot(epochs, [r[f"train_{key}"] for r in history], marker="o", label="training")
+        val = [(r["epoch"], r[f"val_{key}"]) for r in history if r.get(f"val_{key}") is not None]
+        if val:
+            ax.plot(*zip(*val, strict=True), marker="o", label="validation")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3)
+        ax.legend()
+        out.append(fig)
+    return out[0], out[1]
+
+
+def confusion_figure(
+    matrix: Sequence[Sequence[int]], labels: Sequence[str], *, title: str = ""
+) -> Any:
+    """The confusion matrix (rows: true class, columns: predicted) as a matplotlib Figure."""
+    from .display.figure import new_figure
+
+    k = len(labels)
+    side = max(4.0, 0.55 * k + 2)
+    fig = new_figure(side, side)
+    ax = fig.add_subplot()
+    data = torch.tensor(matrix, dtype=torch.float64)
+    im = ax.imshow(data.numpy(), cmap="Blues")
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    ax.set_xticks(range(k), [str(v) for v in labels], rotation=45, ha="right")
+    ax.set_yticks(range(k), [str(v) for v in labels])
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    if title:
+        ax.set_title(title)
+    top = float(data.max()) if data.numel() else 0.0
+    for i in range(k):
+        for j in range(k):
+            value = int(matrix[i][j])
+            ax.text(j, i, str(value), ha="center", va="center", fontsize=8,
+                    color="white" if value > top / 2 else "black")  # fmt: skip
+    return fig

@@ -166,6 +166,27 @@ class TrainResult:
         """The last epoch's history entry."""
         return self.history[-1]
 
+    def plot(self) -> tuple[Any, Any]:
+        """The loss and accuracy curves (``loss.png``, ``accuracy.png``) as matplotlib Figures.
+
+        A notebook shows them inline; ``fig.savefig(path)`` writes one. No window opens.
+        """
+        from .plots import history_figures
+
+        return history_figures(self.history)
+
+    def plot_confusion(self) -> Any:
+        """The validation confusion matrix of ``best.pth`` as a Figure (``None`` without one)."""
+        from .plots import confusion_figure
+
+        if self.confusion is None:
+            return None
+        return confusion_figure(
+            self.confusion,
+            self.labels,
+            title=f"best.pth (epoch {self.best_epoch}) on the validation images",
+        )
+
     def _repr_html_(self) -> str:
         # A notebook shows the epochs and the confusion matrix as tables (cnnzoo.display).
         from .display.training import train_html
@@ -206,6 +227,14 @@ class EvalReport:
     def to_dict(self) -> dict[str, Any]:
         """Plain types only, for ``json.dumps``."""
         return asdict(self)
+
+    def plot(self) -> Any:
+        """The confusion matrix as a matplotlib Figure (shown inline in a notebook)."""
+        from .plots import confusion_figure
+
+        return confusion_figure(
+            self.confusion, self.labels, title=f"{self.checkpoint} on the {self.split} images"
+        )
 
     def _repr_html_(self) -> str:
         # A notebook shows the metrics and the confusion matrix as tables (cnnzoo.display).
@@ -555,6 +584,20 @@ def _write_text(path: Path, text: str) -> None:
     atomic_write(path, lambda tmp: tmp.write_text(text))
 
 
+def _progress_callback(progress: Any) -> Callable[[TrainEvent], None] | None:
+    if progress is True:
+        from .display.progress import ProgressBar
+
+        return ProgressBar()
+    if progress is False or progress is None:
+        return None
+    if not callable(progress):
+        raise InvalidArgumentError(
+            f"progress must be a callable, True (a progress bar) or None; got {progress!r}"
+        )
+    return progress
+
+
 def train(
     name: str,
     data: Any,
@@ -576,7 +619,7 @@ def train(
     download: bool = False,
     plots: bool = True,
     channels_last: bool | None = None,
-    progress: Callable[[TrainEvent], None] | None = None,
+    progress: Callable[[TrainEvent], None] | bool | None = None,
 ) -> TrainResult:
     """Train registered model ``name`` on ``data`` and write the run to ``out``.
 
@@ -606,7 +649,8 @@ def train(
         channels_last: the memory format of the batches and weights; default: where it was
             measured faster (convolutional models on the CPU).
         progress: called with a [`TrainEvent`][cnnzoo.training.TrainEvent] at the start, on
-            every step, at every epoch's end and at the end (rank 0 only).
+            every step, at every epoch's end and at the end (rank 0 only); ``True`` shows a
+            ``tqdm.auto`` bar per epoch (a widget in a notebook with ipywidgets, text otherwise).
 
     Returns:
         A [`TrainResult`][cnnzoo.training.TrainResult].
@@ -713,7 +757,7 @@ def train(
             onnx=onnx,
             plots=plots,
             channels_last=channels_last,
-            progress=progress,
+            progress=_progress_callback(progress),
         )
     finally:
         if dist_state.owns_group:

@@ -1,0 +1,159 @@
+"""The lab notebooks of examples/notebooks/, executed top to bottom in a real Jupyter kernel.
+
+The kernel is ipykernel's ``python3`` in this interpreter's environment (the kernelspec that
+ipykernel installs into the venv, whose ``python`` jupyter_client starts as this interpreter), so
+the notebooks import this checkout's cnnzoo (``PYTHONPATH`` is inherited) and nothing global.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat", reason="the dev extra installs nbformat")
+nbclient = pytest.importorskip("nbclient", reason="the dev extra installs nbclient")
+pytest.importorskip("ipykernel", reason="the dev extra installs ipykernel")
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "examples" / "notebooks"
+
+#: Printed by a cell the tests append: what the lab ended with.
+PROBE = """
+import json
+print("CNNZOO-PROBE " + json.dumps({
+    "accuracy": report.accuracy,
+    "split": report.split,
+    "epochs": len(result.history),
+    "onnx": str(export.path),
+    "onnx_exists": export.path.is_file(),
+}))
+"""
+
+
+def run(nb: Any, cwd: Path, timeout: int = 600) -> Any:
+    client = nbclient.NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(cwd)}},
+    )
+    client.execute()
+    return nb
+
+
+def load(name: str) -> Any:
+    return nbformat.read(NOTEBOOKS / name, as_version=4)
+
+
+def outputs_of(nb: Any, pattern: str) -> list[dict[str, Any]]:
+    """The outputs of the one code cell whose source matches ``pattern``."""
+    cells = [c for c in nb.cells if c.cell_type == "code" and re.search(pattern, c.source)]
+    assert len(cells) == 1, f"{len(cells)} cells match {pattern!r}"
+    return cells[0].outputs
+
+
+def html_of(nb: Any, pattern: str) -> str:
+    shown = [o for o in outputs_of(nb, pattern) if o.output_type == "execute_result"]
+    assert shown, f"the cell {pattern!r} shows nothing"
+    data = shown[-1].data
+    assert "text/html" in data, f"the cell {pattern!r} shows only {sorted(data)}"
+    html = data["text/html"]
+    assert html.startswith('<div class="cnnzoo-display"') and "<script" not in html
+    return html
+
+
+def has_png(nb: Any, pattern: str) -> bool:
+    return any(
+        "image/png" in o.get("data", {})
+        for o in outputs_of(nb, pattern)
+        if o.output_type in ("execute_result", "display_data")
+    )
+
+
+def probe(nb: Any) -> dict[str, Any]:
+    text = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
+    line = next(x for x in text.splitlines() if x.startswith("CNNZOO-PROBE "))
+    return json.loads(line.split(" ", 1)[1])
+
+
+def stderr_of(nb: Any) -> str:
+    return "".join(
+        o.get("text", "")
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        if o.output_type == "stream" and o.name == "stderr"
+    )
+
+
+def check_common(nb: Any) -> None:
+    # no warning or traceback anywhere (a progress bar is all stderr holds)
+    err = stderr_of(nb)
+    assert "Warning" not in err and "Traceback" not in err, err[-2000:]
+    assert "epoch 1/" in err  # tqdm's text bar (no ipywidgets here)
+    # every figure cell shows a picture, never "<Figure size ...>" text
+    for c in nb.cells:
+        for o in c.get("outputs", []):
+            text = o.get("data", {}).get("text/plain", "")
+            if "<Figure size" in text:
+                assert "image/png" in o.data, c.source
+
+
+@pytest.mark.slow
+@pytest.mark.notebooks
+def test_lenet5_lab(tmp_path: Path) -> None:
+    nb = load("lenet5_digits.ipynb")
+    nb.cells.append(nbformat.v4.new_code_cell(PROBE))
+    run(nb, tmp_path)
+    check_common(nb)
+    assert "61,706" in html_of(nb, r'model_info\("lenet5"\)')
+    assert "conv1" in html_of(nb, r'summary\("lenet5"\)')
+    check = html_of(nb, r'check\("lenet5"\)')
+    assert "verdict" in check
+    assert "best epoch" in html_of(nb, r"^result = ")
+    assert "confusion matrix" in html_of(nb, r"^report = ")
+    for cell in (r"^loss_figure, accuracy_figure", r"^accuracy_figure", r"^report\.plot",
+                 r"^saliency_figure|explanation\.figures", r"^features_figure"):  # fmt: skip
+        assert has_png(nb, cell), cell
+    got = probe(nb)
+    assert got["split"] == "test" and got["epochs"] == 4 and got["onnx_exists"]
+    # real digits, four epochs: LeNet-5 has learnt them (chance is 0.1)
+    assert got["accuracy"] > 0.8, got
+
+
+@pytest.mark.slow
+@pytest.mark.notebooks
+def test_emotion_lab_on_generated_faces(tmp_path: Path) -> None:
+    nb = load("emotion_lab.ipynb")
+    nb.cells.append(nbformat.v4.new_code_cell(PROBE))
+    run(nb, tmp_path)
+    check_common(nb)
+    said = "".join(o.get("text", "") for o in outputs_of(nb, r"^import tempfile"))
+    assert "FACES is not set: using 90 generated cartoon faces" in said
+    assert "1,665,667" in html_of(nb, r'model_info\("emotionnet"\)')
+    html_of(nb, r'summary\("emotionnet"\)$')
+    steps = html_of(nb, r"steps=True")
+    assert "floor(" in steps
+    for cell in (r"^loss_figure, accuracy_figure", r"^report\.plot", r"^features_figure"):
+        assert has_png(nb, cell), cell
+    got = probe(nb)
+    assert got["onnx_exists"] and got["epochs"] == 4
+
+
+@pytest.mark.notebooks
+def test_emotion_lab_uses_the_students_folder(tmp_path: Path) -> None:
+    # Only the cells up to the choice of data: with FACES set, the lab says it uses that folder.
+    faces = tmp_path / "my faces"
+    for emotion in ("happy", "sad"):
+        (faces / "train" / emotion).mkdir(parents=True)
+    nb = load("emotion_lab.ipynb")
+    first = next(i for i, c in enumerate(nb.cells) if c.source.startswith("FACES = "))
+    nb.cells[first].source = f"FACES = {str(faces)!r}"
+    nb.cells = nb.cells[: first + 2]
+    run(nb, tmp_path, timeout=120)
+    said = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
+    assert f"using your faces in {faces}" in said
+    assert not (faces.parent / "faces").exists()
