@@ -38,6 +38,8 @@ def run(nb: Any, cwd: Path, timeout: int = 600) -> Any:
         nb,
         timeout=timeout,
         kernel_name="python3",
+        # streams merged and a progress bar's overwritten updates dropped, as Jupyter shows them
+        coalesce_streams=True,
         resources={"metadata": {"path": str(cwd)}},
     )
     client.execute()
@@ -157,3 +159,49 @@ def test_emotion_lab_uses_the_students_folder(tmp_path: Path) -> None:
     said = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
     assert f"using your faces in {faces}" in said
     assert not (faces.parent / "faces").exists()
+
+
+#: One cell per object a user looks at, each built the cheap way, displayed in a fresh kernel.
+DISPLAYS = {
+    "card": "cnnzoo.model_info('emotionnet')",
+    "summary": "cnnzoo.summary('lenet5')",
+    "eval": """
+from cnnzoo.training import EvalReport
+EvalReport(model="lenet5", checkpoint="best.pth", split="test", labels=["a", "b"],
+           num_images=4, loss=0.3, accuracy=0.75, precision=[1.0, 0.5], recall=[0.5, 1.0],
+           support=[2, 2], confusion=[[1, 1], [0, 2]])
+""",
+    "train": """
+from pathlib import Path
+from cnnzoo.training import TrainResult
+TrainResult(model="lenet5", out=Path("run"), best=Path("run/best.pth"),
+            last=Path("run/last.pth"), best_epoch=1, labels=["a", "b"],
+            history=[{"epoch": 1, "train_loss": 0.5, "train_acc": 0.8, "seconds": 1.0}],
+            confusion=[[1, 1], [0, 2]])
+""",
+}
+
+#: Figures, shown inline: a cell of each must give a PNG.
+FIGURES = {
+    "curves": "Out[5].plot()[0]",
+    "confusion": "Out[4].plot()",
+}
+
+
+@pytest.mark.notebooks
+def test_every_object_displays_in_a_fresh_kernel(tmp_path: Path) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_code_cell("import cnnzoo"))
+    names = list(DISPLAYS)
+    nb.cells += [nbformat.v4.new_code_cell(DISPLAYS[n].strip()) for n in names]
+    nb.cells += [nbformat.v4.new_code_cell(code) for code in FIGURES.values()]
+    run(nb, tmp_path, timeout=300)
+    for name, cell in zip(names, nb.cells[1 : 1 + len(names)], strict=True):
+        shown = [o for o in cell.outputs if o.output_type == "execute_result"]
+        assert shown and "text/html" in shown[0].data, (name, cell.outputs)
+        html = shown[0].data["text/html"]
+        assert html.startswith('<div class="cnnzoo-display"') and "<script" not in html, name
+        assert "<table" in html, name  # a readable table, not a dataclass dump
+    for name, cell in zip(FIGURES, nb.cells[1 + len(names) :], strict=True):
+        shown = [o for o in cell.outputs if o.output_type == "execute_result"]
+        assert shown and "image/png" in shown[0].data, (name, cell.outputs)
