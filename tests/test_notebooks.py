@@ -139,6 +139,9 @@ def test_emotion_lab_on_generated_faces(tmp_path: Path) -> None:
     html_of(nb, r'summary\("emotionnet"\)$')
     steps = html_of(nb, r"steps=True")
     assert "floor(" in steps
+    # the student's network with its mistake: the first difference is marked, at conv2
+    check = html_of(nb, r"model=MyEmotionNet\(\)")
+    assert "DIFFERS" in check and "◀ first difference" in check and "conv2" in check
     for cell in (r"^loss_figure, accuracy_figure", r"^report\.plot", r"^features_figure"):
         assert has_png(nb, cell), cell
     got = probe(nb)
