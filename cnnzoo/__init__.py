@@ -18,6 +18,7 @@ from .errors import (
     CheckpointError,
     CnnzooError,
     DataError,
+    DownloadError,
     DuplicateModelError,
     ExportError,
     InputShapeError,
@@ -26,6 +27,7 @@ from .errors import (
     UnknownArgumentError,
     UnknownModelError,
     VerificationError,
+    WeightsError,
 )
 from .registry import (
     ModelCard,
@@ -41,6 +43,7 @@ __all__ = [
     "CheckpointError",
     "CnnzooError",
     "DataError",
+    "DownloadError",
     "DuplicateModelError",
     "ExportError",
     "ExportReport",
@@ -52,6 +55,7 @@ __all__ = [
     "UnknownArgumentError",
     "UnknownModelError",
     "VerificationError",
+    "WeightsError",
     "__version__",
     "check",
     "check_labels",

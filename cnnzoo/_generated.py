@@ -21,6 +21,7 @@ __all__ = ["GENERATED", "render", "stale", "write_all"]
 #: path under the ``cnnzoo`` package -> ``"module:function"`` that returns the file's text.
 GENERATED: dict[str, str] = {
     "measured/cards.json": "cnnzoo._cards:render",
+    "measured/weights.json": "cnnzoo.pretrained.catalog:render_shipped",
 }
 
 _PACKAGE = Path(__file__).resolve().parent

@@ -11,6 +11,7 @@ __all__ = [
     "CheckpointError",
     "CnnzooError",
     "DataError",
+    "DownloadError",
     "DuplicateModelError",
     "ExportError",
     "InputShapeError",
@@ -20,6 +21,7 @@ __all__ = [
     "UnknownArgumentError",
     "UnknownModelError",
     "VerificationError",
+    "WeightsError",
 ]
 
 
@@ -49,6 +51,16 @@ class InputShapeError(CnnzooError, ValueError):
 
 class CheckpointError(CnnzooError, ValueError):
     """A weights file that is missing, damaged, or made for another model."""
+
+
+class WeightsError(CheckpointError):
+    """Published weights that cannot be used: a model without any, an unknown weights name, a
+    file in the cache whose hash does not match (the message says what to do)."""
+
+
+class DownloadError(WeightsError):
+    """Published weights that are not in the cache and could not be downloaded (no network,
+    an interrupted transfer); the message names the URL and the path to put the file at."""
 
 
 class SpecError(CnnzooError, ValueError):

@@ -373,7 +373,12 @@ def _subject(
         )
     # A copy: the caller's model keeps its mode and weights.
     model = copy.deepcopy(model_or_name).eval()
-    weights = "given model"
+    published = getattr(model_or_name, "pretrained", None)
+    weights = (
+        f"{published['torchvision']} ({published['file_name']})"
+        if isinstance(published, dict) and "torchvision" in published
+        else "given model"
+    )
     if ckpt is not None:
         apply_state_dict(model, ckpt.state_dict, source=str(checkpoint))
         weights = Path(checkpoint).name  # type: ignore[arg-type]

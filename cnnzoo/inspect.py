@@ -175,17 +175,44 @@ def _infer_kwargs(name: str, state_dict: dict[str, torch.Tensor]) -> dict[str, A
     return kwargs
 
 
+def _load_published(
+    model: str | None, weights: str, device: Any
+) -> tuple[nn.Module, list[str], Preprocess]:
+    """A model with published weights, their category names and evaluation preprocessing."""
+    from .pretrained import categories, get_weights, preprocess_of
+    from .registry import create
+
+    if model is None:
+        raise InvalidArgumentError("published weights need the model's name (model=NAME)")
+    info = get_weights(model, weights)
+    labels = categories(info)
+    if labels is None:
+        raise CheckpointError(
+            f"{info.qualified} is a feature extractor without categories ({info.docs or ''}); "
+            "fine-tune it on your data (cnnzoo train --weights ...) and predict with that"
+        )
+    net = create(info.model, weights=info.name).eval().to(device)
+    return net, labels, preprocess_of(info)
+
+
 def load_trained(
-    checkpoint: PathType, *, model: str | None = None, device: Any = "cpu"
+    checkpoint: PathType | None,
+    *,
+    model: str | None = None,
+    device: Any = "cpu",
+    weights: str | None = None,
 ) -> tuple[nn.Module, list[str], Preprocess]:
     """The model of a checkpoint, in eval mode, with its class labels and preprocessing.
 
     Args:
         checkpoint: a cnnzoo checkpoint (``best.pth`` of ``cnnzoo train``) or a bare
-            state_dict file.
+            state_dict file; ``None`` with ``weights``, for published weights.
         model: the model name; required for a bare state_dict (which does not record it), and
             checked against the checkpoint's otherwise.
         device: where to put the model.
+        weights: published weights of ``model`` by name (``"DEFAULT"``, ``"IMAGENET1K_V1"``):
+            their ImageNet category names (from torchvision's metadata) and their own
+            evaluation preprocessing (resize, centre crop, normalisation).
 
     Returns:
         ``(model, labels, preprocess)``. ``labels`` are the checkpoint's, else the card's for
@@ -199,6 +226,10 @@ def load_trained(
     """
     from .registry import create, model_info, resolve_name
 
+    if weights is not None or checkpoint is None:
+        if checkpoint is not None:
+            raise InvalidArgumentError("give a checkpoint or published weights, not both")
+        return _load_published(model, weights or "DEFAULT", device)
     ck = read_checkpoint(checkpoint)
     if ck.model is None and model is None:
         raise CheckpointError(
@@ -253,12 +284,13 @@ def _device_of(model: nn.Module) -> torch.device:
 
 
 def predict(
-    checkpoint: PathType,
+    checkpoint: PathType | None,
     images: Sequence[PathType],
     *,
     topk: int = 1,
     model: str | None = None,
     device: Any = "cpu",
+    weights: str | None = None,
 ) -> list[Prediction]:
     """Label each image with the checkpoint's model: top-k labels and softmax probabilities.
 
@@ -266,11 +298,14 @@ def predict(
     normalisation) and classified in batches; a missing file fails before anything runs.
 
     Args:
-        checkpoint: a cnnzoo checkpoint, or a bare state_dict with ``model`` given.
+        checkpoint: a cnnzoo checkpoint, or a bare state_dict with ``model`` given; ``None``
+            for published weights.
         images: image files (anything PIL reads).
         topk: how many labels to give per image, most likely first.
-        model: the model name, for a bare state_dict.
+        model: the model name, for a bare state_dict or published weights.
         device: where to run.
+        weights: published weights of ``model`` (``"DEFAULT"``, ``"IMAGENET1K_V1"``): the
+            ImageNet categories and the weights' own preprocessing.
 
     Returns:
         One [`Prediction`][cnnzoo.inspect.Prediction] per image, in order.
@@ -285,7 +320,7 @@ def predict(
         raise InvalidArgumentError("no images given; pass one or more image files")
     if isinstance(topk, bool) or not isinstance(topk, int) or topk < 1:
         raise InvalidArgumentError(f"topk must be a positive integer, got {topk!r}")
-    net, labels, preprocess = load_trained(checkpoint, model=model, device=device)
+    net, labels, preprocess = load_trained(checkpoint, model=model, device=device, weights=weights)
     if topk > len(labels):
         raise InvalidArgumentError(
             f"topk {topk} is more than the model's {len(labels)} classes; "
@@ -401,7 +436,7 @@ def _check_out_dir(out_dir: PathType) -> Path:
 
 
 def explain(
-    checkpoint: PathType,
+    checkpoint: PathType | None,
     image: PathType,
     *,
     layer: str | None = None,
@@ -409,6 +444,7 @@ def explain(
     model: str | None = None,
     save: bool = True,
     device: Any = "cpu",
+    weights: str | None = None,
 ) -> ExplainResult:
     """A saliency map and one layer's feature maps for ``image``, written as PNG files.
 
@@ -434,9 +470,10 @@ def explain(
             the report's question 5 draws). A model without convolutions (the MLP) gets no
             feature maps unless a layer is named.
         out_dir: an existing, writable directory.
-        model: the model name, for a bare state_dict.
+        model: the model name, for a bare state_dict or published weights.
         save: write the PNG files (``False``: only compute).
         device: where to run.
+        weights: published weights of ``model``, as for [`predict`][cnnzoo.inspect.predict].
 
     Returns:
         An [`ExplainResult`][cnnzoo.inspect.ExplainResult] with the maps and the files written.
@@ -449,7 +486,7 @@ def explain(
         CheckpointError: see [`load_trained`][cnnzoo.inspect.load_trained].
     """
     directory = _check_out_dir(Path.cwd() if out_dir is None else out_dir) if save else None
-    net, labels, preprocess = load_trained(checkpoint, model=model, device=device)
+    net, labels, preprocess = load_trained(checkpoint, model=model, device=device, weights=weights)
     convs = _conv_names(net)
     # A model without convolutions (document 002's MLP) still has a saliency map.
     layer_name = layer if layer is not None else (convs[-1] if convs else None)

@@ -30,12 +30,16 @@ class Preprocess:
         channels: 1 (grey) or 3 (RGB); a grey image is repeated to 3 channels where asked.
         mean: per-channel mean subtracted after scaling to [0, 1].
         std: per-channel standard deviation divided by.
+        resize: when set, an image file is first resized so that its shorter side has this
+            many pixels (aspect kept) and then centre-cropped to ``size``, as published
+            ImageNet weights are evaluated (256, then a 224 crop); ``None``: resized to ``size``.
     """
 
     size: tuple[int, int]
     channels: int
     mean: tuple[float, ...]
     std: tuple[float, ...]
+    resize: int | None = None
 
     def __post_init__(self) -> None:
         if self.channels not in (1, 3):
@@ -49,15 +53,23 @@ class Preprocess:
                 )
         if any(s <= 0 for s in self.std):
             raise InvalidArgumentError(f"std must be positive, got {list(self.std)}")
+        if self.resize is not None and self.resize < max(self.size):
+            raise InvalidArgumentError(
+                f"resize {self.resize} is smaller than the crop {self.size}; it must be at least "
+                "the crop's larger side"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """A plain dict (lists and numbers) that ``torch.load(weights_only=True)`` reads back."""
-        return {
+        record: dict[str, Any] = {
             "size": list(self.size),
             "channels": self.channels,
             "mean": list(self.mean),
             "std": list(self.std),
         }
+        if self.resize is not None:
+            record["resize"] = self.resize
+        return record
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Preprocess:
@@ -72,6 +84,7 @@ class Preprocess:
                 channels=int(data["channels"]),
                 mean=tuple(float(v) for v in data["mean"]),
                 std=tuple(float(v) for v in data["std"]),
+                resize=int(data["resize"]) if data.get("resize") is not None else None,
             )
         except (KeyError, IndexError, TypeError) as exc:
             raise InvalidArgumentError(
@@ -92,12 +105,32 @@ class Preprocess:
 
         mode = "L" if self.channels == 1 else "RGB"
         image = image.convert(mode)
+        if self.resize is not None:
+            image = self._resize_and_crop(image)
         if image.size != (self.size[1], self.size[0]):
             image = image.resize((self.size[1], self.size[0]), Image.Resampling.BILINEAR)
         array = np.asarray(image, dtype=np.uint8)
         if array.ndim == 2:
             array = array[:, :, None]
         return torch.from_numpy(array.copy()).permute(2, 0, 1).contiguous()
+
+    def _resize_and_crop(self, image: Any) -> Any:
+        # torchvision's ImageClassification: shorter side to `resize` (bilinear, antialiased
+        # as PIL always is), then the centre crop, its offsets rounded as center_crop rounds.
+        from PIL import Image
+
+        assert self.resize is not None
+        w, h = image.size
+        if w <= h:
+            new_w, new_h = self.resize, int(self.resize * h / w)
+        else:
+            new_w, new_h = int(self.resize * w / h), self.resize
+        if (new_w, new_h) != (w, h):
+            image = image.resize((new_w, new_h), Image.Resampling.BILINEAR)
+        ch, cw = self.size
+        top = round((new_h - ch) / 2.0)
+        left = round((new_w - cw) / 2.0)
+        return image.crop((left, top, left + cw, top + ch))
 
     def load_image(self, path: str | PathLike[str]) -> torch.Tensor:
         """Read an image file and return it normalised, float32 (C, H, W).

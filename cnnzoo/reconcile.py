@@ -864,6 +864,12 @@ def _check_models(spec: Spec, measured: _Measured, only: Sequence[str] | None) -
             raw, as_table, note = measured.value(row.models[fld], fld, spec.convention)
             translated = as_table if as_table != raw else None
             cells.append(judge.judge(row.id, row.layer, fld, printed, raw, translated, note))
+        extra = dict(row.extra)
+        top5 = _top5(row.id, extra)  # the accuracy column: cnnzoo.pretrained.accuracy
+        if top5 is not None:
+            extra.update(top5.extra())
+            if top5.failure:
+                judge.failures.append(f"row {row.id}: top-5 {top5.printed}: {top5.failure}")
         rows.append(
             RowReport(
                 id=row.id,
@@ -872,7 +878,7 @@ def _check_models(spec: Spec, measured: _Measured, only: Sequence[str] | None) -
                 cells=tuple(cells),
                 models=dict(row.models),
                 note=row.note,
-                extra=dict(row.extra),
+                extra=extra,
             )
         )
     also: dict[str, tuple[AlsoReport, ...]] = {}
@@ -916,6 +922,12 @@ def _check_models(spec: Spec, measured: _Measured, only: Sequence[str] | None) -
         selected_rows=tuple(r.id for r in selected) if only is not None else None,
         columns=dict(spec.columns),
     )
+
+
+def _top5(row_id: str, extra: Mapping[str, Any]) -> Any:
+    from .pretrained.accuracy import reconcile_row
+
+    return reconcile_row(row_id, extra)
 
 
 def _select(names: Iterable[str], model_given: bool) -> list[tuple[Spec, list[str] | None]]:
@@ -1077,6 +1089,10 @@ def _render_table(t: TableReport) -> str:
         ]
     if t.accounting:
         lines += ["", "where the parameters are"] + [f"  {a}" for a in t.accounting]
+    top5 = [x for x in (_top5(r.id, r.extra) for r in t.rows) if x is not None]
+    if top5:
+        lines += ["", "top-5 accuracy: the printed figure, the published weights, the paper"]
+        lines += [_wrap(f"  {line}", indent=6) for x in top5 for line in x.lines()]
     notes = _notes(t)
     if notes:
         lines += ["", "notes"] + [f"  {n}" for n in notes]

@@ -140,6 +140,21 @@ class ModelCard:
     options: tuple[tuple[str, Any], ...] = field(default=(), repr=False)
 
     @property
+    def weights(self) -> tuple[Any, ...]:
+        """The published weights sets ([`WeightsInfo`][cnnzoo.pretrained.catalog.WeightsInfo]:
+        torchvision's URL, hash, measured ImageNet acc@1/acc@5, file size, recipe, transforms),
+        the default first; empty for a model without. Read from cnnzoo's shipped weights
+        catalogue (``cnnzoo/measured/weights.json``), not stored in the card."""
+        from .pretrained.catalog import weights_of
+
+        return weights_of(self.name)
+
+    @property
+    def has_weights(self) -> bool:
+        """Whether the model has published weights (``create(name, pretrained=True)``)."""
+        return bool(self.weights)
+
+    @property
     def is_classifier(self) -> bool:
         """``False`` for a building block without classes (the inception module)."""
         return self.num_classes is not None
@@ -393,19 +408,30 @@ def check_kwargs(name: str, kwargs: Mapping[str, Any]) -> None:
 def create(
     name: str,
     *,
+    pretrained: bool = False,
     weights: str | PathLike[str] | None = None,
     device: Any = None,
+    progress: bool | None = None,
     **kwargs: Any,
 ) -> Any:
     """Build the model registered as ``name``.
 
     Args:
         name: a registered name or alias, any case, ``-`` and ``_`` ignored.
-        weights: a state_dict file to load (cnnzoo's own checkpoint, or a torchvision
-            state_dict for the models torchvision also has), read with ``weights_only=True``.
-            A cnnzoo checkpoint also supplies the keyword arguments it was trained with.
+        pretrained: load the model's default published weights (torchvision's ``DEFAULT``),
+            from torch hub's cache, downloading them once if they are missing; see
+            [`cnnzoo.pretrained`][cnnzoo.pretrained].
+        weights: a published weights set by name, as torchvision names it
+            (``"IMAGENET1K_V1"``, ``"DEFAULT"``), or a state_dict file to load (cnnzoo's own
+            checkpoint, or a torchvision state_dict for the models torchvision also has), read
+            with ``weights_only=True``. A cnnzoo checkpoint also supplies the keyword
+            arguments it was trained with.
         device: where to build the parameters (``"meta"`` builds shapes only, no memory).
-        **kwargs: the builder's options, for example ``num_classes`` or ``in_chans``.
+        progress: a download progress bar on stderr; default only on a terminal.
+        **kwargs: the builder's options, for example ``num_classes`` or ``in_chans``. With
+            published weights and a ``num_classes`` other than the weights' (1000), the
+            backbone is loaded and the head is new (freshly initialised, for fine-tuning);
+            ``model.pretrained["new_head"]`` says so.
 
     Returns:
         The model, an ``nn.Module`` in training mode, with ``model.model_name`` set to the
@@ -417,8 +443,25 @@ def create(
             built).
         InvalidArgumentError: a value out of range (``num_classes=0``).
         CheckpointError: ``weights`` is missing, damaged or for another model.
+        WeightsError: the model has no published weights (the message lists those that have),
+            no set of that name, or a cached file whose hash does not match.
+        DownloadError: the weights are not in the cache and cannot be downloaded (the message
+            names the URL and the path to put the file at).
     """
     canonical = resolve_name(name)
+    published = None
+    if pretrained or weights is not None:
+        from .pretrained import split_weights
+
+        published, weights = split_weights(canonical, pretrained=pretrained, weights=weights)
+    if published is not None:
+        from .pretrained.load import check_build, load_weights
+
+        kwargs = check_build(published, kwargs, device)
+        check_kwargs(canonical, kwargs)
+        model = create(canonical, device=device, **kwargs)
+        load_weights(model, published, progress=progress)
+        return model
     checkpoint = None
     if weights is not None:
         from .checkpoint import read_checkpoint

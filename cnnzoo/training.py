@@ -620,6 +620,10 @@ def train(
     plots: bool = True,
     channels_last: bool | None = None,
     progress: Callable[[TrainEvent], None] | bool | None = None,
+    pretrained: bool = False,
+    weights: str | None = None,
+    freeze_backbone: bool = False,
+    image_size: int | None = None,
 ) -> TrainResult:
     """Train registered model ``name`` on ``data`` and write the run to ``out``.
 
@@ -651,6 +655,14 @@ def train(
         progress: called with a [`TrainEvent`][cnnzoo.training.TrainEvent] at the start, on
             every step, at every epoch's end and at the end (rank 0 only); ``True`` shows a
             ``tqdm.auto`` bar per epoch (a widget in a notebook with ipywidgets, text otherwise).
+        pretrained: fine-tune the default published weights: backbone loaded, a new head for
+            the data's classes, images brought to the backbone's size, channels and
+            normalisation (see [`cnnzoo.pretrained.finetune`][cnnzoo.pretrained.finetune]).
+        weights: fine-tune the published weights set of this name instead.
+        freeze_backbone: train the head only; the backbone's parameters and BatchNorm
+            statistics stay bit-identical to the published weights.
+        image_size: the side images are resized to when fine-tuning (default the weights'
+            crop, 224).
 
     Returns:
         A [`TrainResult`][cnnzoo.training.TrainResult].
@@ -692,6 +704,20 @@ def train(
     }
     cfg = {k: v if v is not None else saved_cfg.get(k, DEFAULTS[k]) for k, v in given.items()}
     _check_options(cfg)
+    # Fine-tuning published weights (cnnzoo.pretrained.finetune); a resumed run repeats its plan.
+    from .pretrained import finetune
+
+    tune = (
+        finetune.FineTune.from_record(ckpt.extra["finetune"])
+        if ckpt is not None and ckpt.extra.get("finetune")
+        else finetune.plan(
+            model_name,
+            pretrained=pretrained,
+            weights=weights,
+            freeze_backbone=freeze_backbone,
+            image_size=image_size,
+        )
+    )
 
     # Everything that can be checked is checked before the first file is written.
     out_path = _resolve_out(out, model_name, resume_path)
@@ -699,6 +725,8 @@ def train(
     preprocess = (
         Preprocess.from_dict(ckpt.extra["preprocess"])
         if ckpt is not None and "preprocess" in ckpt.extra
+        else tune.preprocess()
+        if tune is not None
         else preprocess_for(model_name)
     )
     splits = _load_data(data, preprocess, download=download, strict=strict)
@@ -747,8 +775,10 @@ def train(
             data_info={
                 "skipped": int(getattr(splits, "skipped", 0)),
                 "problems": list(getattr(splits, "problems", []))[:5],
-                "notes": list(getattr(splits, "notes", [])),
+                "notes": list(getattr(splits, "notes", []))
+                + (tune.notes(num_classes) if tune is not None else []),
             },
+            tune=tune,
             ckpt=ckpt,
             resume_path=resume_path,
             out=out_path,
@@ -805,6 +835,7 @@ def _fit(
     plots: bool,
     channels_last: bool | None,
     progress: Callable[[TrainEvent], None] | None,
+    tune: Any = None,
 ) -> TrainResult:
     rank, world = dist_state.rank, dist_state.world
     out = Path(dist_state.broadcast(str(out)))  # rank 0's default timestamp names the run
@@ -815,14 +846,18 @@ def _fit(
     seed, epochs, batch_size = cfg["seed"], cfg["epochs"], cfg["batch_size"]
 
     torch.manual_seed(seed)
-    model: nn.Module = create(model_name, **model_kwargs)
+    model: nn.Module = (
+        create(model_name, **model_kwargs)
+        if tune is None
+        else tune.build(create, model_kwargs, load=ckpt is None)
+    )
     model.to(device)
     use_cl = _channels_last_helps(device, model) if channels_last is None else channels_last
     if use_cl:
         model.to(memory_format=torch.channels_last)
     opt = _make_optimizer(
         cfg["optimizer"],
-        model.parameters(),
+        [p for p in model.parameters() if p.requires_grad],  # a frozen backbone stays out
         lr=cfg["lr"],
         momentum=cfg["momentum"],
         weight_decay=cfg["weight_decay"],
@@ -870,6 +905,7 @@ def _fit(
         "labels": classes,
         "preprocess": preprocess.to_dict(),
         "config": config,
+        **({"finetune": tune.record()} if tune is not None else {}),
     }
     best_path, last_path = out / "best.pth", out / "last.pth"
 
@@ -1123,10 +1159,11 @@ class _StateHolder(nn.Module):
 
 
 def evaluate(
-    checkpoint: str | PathLike[str],
+    checkpoint: str | PathLike[str] | None,
     data: Any,
     *,
     model: str | None = None,
+    weights: str | None = None,
     split: str = "auto",
     batch_size: int = 256,
     device: str | torch.device = "auto",
@@ -1139,7 +1176,10 @@ def evaluate(
         checkpoint: a ``best.pth``/``last.pth`` from ``cnnzoo train``, or a bare state_dict
             (then ``model`` names the architecture; its card's labels and preprocessing apply).
         data: a data spec or a loaded ``DataSplits``.
-        model: the model name, needed only for a bare state_dict.
+        model: the model name, needed only for a bare state_dict or published weights.
+        weights: published weights of ``model`` (``"DEFAULT"``, ``"IMAGENET1K_V1"``) instead
+            of a checkpoint: their ImageNet categories (a folder's class names must be among
+            them) and their own preprocessing.
         split: ``"auto"`` (the test split if the data has one, else the validation images the
             training run held out, rebuilt from its seed and ``val_split``), ``"test"``,
             ``"validation"`` or ``"train"`` (all training images).
@@ -1155,7 +1195,13 @@ def evaluate(
     from .checkpoint import apply_state_dict
     from .registry import create, model_info
 
-    ckpt = read_checkpoint(checkpoint)
+    if checkpoint is None or weights is not None:  # published weights (cnnzoo.pretrained)
+        from .pretrained.load import as_checkpoint
+
+        ckpt = as_checkpoint(model, weights or "DEFAULT")
+        checkpoint = ckpt.extra["source"]
+    else:
+        ckpt = read_checkpoint(checkpoint)
     model_name = ckpt.model or model
     if model_name is None:
         raise CheckpointError(

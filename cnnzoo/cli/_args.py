@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-__all__ = ["DATA_HELP", "positive_int"]
+__all__ = ["DATA_HELP", "add_weights_arguments", "positive_int"]
 
 #: The ``--data`` forms that ``train`` and ``evaluate`` accept.
 DATA_HELP = "mnist:DIR, fashion-mnist:DIR, cifar10:DIR, folder:DIR or fer2013:CSV"
@@ -19,3 +19,19 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} is not a positive number")
     return value
+
+
+def add_weights_arguments(p: argparse.ArgumentParser, what: str) -> None:
+    """``--pretrained`` and ``--weights NAME|PATH``, the same on every command."""
+    p.add_argument(
+        "--pretrained",
+        action="store_true",
+        help=f"{what} with the model's default published ImageNet weights (torchvision's "
+        "DEFAULT, from torch hub's cache; downloaded once)",
+    )
+    p.add_argument(
+        "--weights",
+        metavar="NAME|PATH",
+        help="a published weights set by name (IMAGENET1K_V1, DEFAULT; `cnnzoo info NAME` lists "
+        "them) or a weights file",
+    )

@@ -7,13 +7,17 @@ import argparse
 import json
 import sys
 
-from ._args import DATA_HELP
+from ._args import DATA_HELP, add_weights_arguments
 
 __all__ = ["add_evaluate_arguments", "run_evaluate"]
 
 
 def add_evaluate_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("checkpoint", metavar="CKPT", help="a best.pth or last.pth from cnnzoo train")
+    p.add_argument(
+        "checkpoint",
+        metavar="CKPT|NAME",
+        help="a best.pth or last.pth of cnnzoo train, or a model name with --pretrained/--weights",
+    )
     p.add_argument(
         "--data",
         required=True,
@@ -32,15 +36,18 @@ def add_evaluate_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--download", action="store_true", help="let torchvision fetch a named dataset")
     p.add_argument("--strict", action="store_true", help="fail on a malformed image or csv row")
+    add_weights_arguments(p, "evaluate ImageNet-labelled data (folder class names = categories)")
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
     from ..training import evaluate
+    from .predict import weights_source
 
+    source = weights_source(args)
     report = evaluate(
-        args.checkpoint,
+        source.pop("checkpoint"),
         args.data,
-        model=args.model,
+        **source,
         split=args.split,
         batch_size=args.batch_size,
         device=args.device,

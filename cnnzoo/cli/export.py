@@ -11,7 +11,7 @@ import argparse
 import sys
 import time
 
-from ._args import positive_int
+from ._args import add_weights_arguments, positive_int
 
 __all__ = ["add_export_arguments", "run_export"]
 
@@ -26,6 +26,7 @@ def add_export_arguments(p: argparse.ArgumentParser) -> None:
         metavar="CKPT",
         help="weights to export: a cnnzoo checkpoint or a state_dict (cnnzoo's or torchvision's)",
     )
+    add_weights_arguments(p, "export")
     p.add_argument("--num-classes", type=positive_int, metavar="K", help="number of classes")
     p.add_argument(
         "--input-size",
@@ -65,15 +66,16 @@ def run_export(args: argparse.Namespace) -> int:
     kwargs = {}
     if args.num_classes is not None:
         kwargs["num_classes"] = args.num_classes
+    subject, checkpoint = _published(args, name, kwargs)
     report = export_onnx(
-        name,
+        subject,
         path,
         input_size=tuple(args.input_size) if args.input_size else None,
-        checkpoint=args.checkpoint,
+        checkpoint=checkpoint,
         opset=args.opset,
         dynamic_batch=not args.static_batch,
         verify=not args.no_verify,
-        **kwargs,
+        **(kwargs if isinstance(subject, str) else {}),
     )
     for line in report.lines():
         sys.stdout.write(line + "\n")
@@ -94,3 +96,25 @@ def run_export(args: argparse.Namespace) -> int:
     finally:
         server.stop()
     return 0
+
+
+def _published(args: argparse.Namespace, name: str, kwargs: dict) -> tuple[object, object]:
+    """(the model or its name, the checkpoint) with --pretrained / --weights NAME|PATH."""
+    if not args.pretrained and args.weights is None:
+        return name, args.checkpoint
+    from ..errors import InvalidArgumentError
+    from ..pretrained import is_weights_name
+    from ..registry import create
+
+    if args.checkpoint is not None:
+        raise InvalidArgumentError("give --checkpoint or --pretrained/--weights, not both")
+    if args.weights is not None and not is_weights_name(name, args.weights):
+        if args.pretrained:
+            raise InvalidArgumentError("give --pretrained or --weights PATH, not both")
+        return name, args.weights
+    model = create(name, weights=args.weights or "DEFAULT", **kwargs)
+    if model.pretrained["new_head"]:
+        sys.stdout.write(
+            f"note: {name}: backbone from {model.pretrained['torchvision']}, new head\n"
+        )
+    return model, None

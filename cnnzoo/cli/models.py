@@ -22,11 +22,16 @@ def add_list_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--family", help="only this family (lenet, vgg, resnet, ...)")
     p.add_argument("--exclude", action="append", default=[], help="drop names matching this")
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+    p.add_argument(
+        "--pretrained", action="store_true", help="only models with published ImageNet weights"
+    )
 
 
 def run_list(args: argparse.Namespace) -> int:
     names = list_models(args.pattern, family=args.family, exclude=args.exclude)
     cards = [model_info(n) for n in names]
+    if args.pretrained:
+        cards = [c for c in cards if c.has_weights]
     if args.format == "json":
         rows = [
             {
@@ -36,6 +41,7 @@ def run_list(args: argparse.Namespace) -> int:
                 "num_classes": c.num_classes,
                 "num_params": c.num_params,
                 "mult_adds": c.mult_adds,
+                "weights": [w.name for w in c.weights],
             }
             for c in cards
         ]
@@ -43,12 +49,13 @@ def run_list(args: argparse.Namespace) -> int:
         return 0
     if not cards:
         families = list_families()
+        which = "model with published weights" if args.pretrained else "model"
         if args.family is not None and args.family.lower() not in families:
             sys.stderr.write(
                 f"no family {args.family!r}; the families are: {', '.join(families)}\n"
             )
         else:
-            sys.stderr.write(f"no model matches {' '.join(args.pattern)}; try `cnnzoo list`\n")
+            sys.stderr.write(f"no {which} matches {' '.join(args.pattern)}; try `cnnzoo list`\n")
         return 1
     rows = [
         (
@@ -69,14 +76,28 @@ def run_list(args: argparse.Namespace) -> int:
 def add_info_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("name", help="model name or alias")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    p.add_argument(
+        "--weights",
+        metavar="NAME",
+        help="show only this published weights set (IMAGENET1K_V1, DEFAULT), with its "
+        "normalisation and where its file goes in the cache",
+    )
 
 
 def run_info(args: argparse.Namespace) -> int:
     card = model_info(args.name)
+    chosen = None
+    if args.weights is not None:
+        from ..pretrained import get_weights
+
+        chosen = get_weights(card.name, args.weights)
     if args.format == "json":
         data = asdict(card)
         data["known_labels"] = {str(k): list(v) for k, v in card.known_labels}
         data["options"] = dict(card.options)
+        data["weights"] = [
+            w.to_dict() for w in card.weights if chosen is None or w.name == chosen.name
+        ]
         sys.stdout.write(json.dumps(data, indent=2, default=list) + "\n")
         return 0
     src = card.source
@@ -102,6 +123,46 @@ def run_info(args: argparse.Namespace) -> int:
         ("mult-adds", f"{card.mult_adds:,} ({human(card.mult_adds)}, batch 1)"),
         ("options", ", ".join(f"{k}={v!r}" for k, v in card.options) or "-"),
     ]
+    lines += _weights_lines(card, chosen)
     width = max(len(k) for k, _ in lines)
     sys.stdout.write("\n".join(f"{k:<{width}}  {v}" for k, v in lines) + "\n")
     return 0
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}%"
+
+
+def _weights_lines(card: object, chosen: object = None) -> list[tuple[str, str]]:
+    from ..pretrained.download import cache_dir
+
+    weights = getattr(card, "weights", ())
+    if chosen is not None:
+        weights = [w for w in weights if w.name == chosen.name]
+    if not weights:
+        return [("weights", "- (no published weights; `cnnzoo list --pretrained` lists those)")]
+    lines = []
+    for i, w in enumerate(weights):
+        t = w.transforms
+        size = f"{w.file_size_mb:.1f} MB" if w.file_size_mb is not None else "size unknown"
+        classes = f"{w.num_classes} classes" if w.num_classes else "no classifier"
+        lines.append(
+            (
+                "weights" if i == 0 else "",
+                f"{w.name}{' (default)' if w.default else ''}: ImageNet-1K val acc@1 "
+                f"{_pct(w.acc1)}, acc@5 {_pct(w.acc5)} (torchvision, 1 crop); {size}; {classes}",
+            )
+        )
+        lines.append(("", f"  resize {t.resize}, crop {t.crop}, {t.interpolation}; {w.url}"))
+        if w.recipe:
+            lines.append(("", f"  recipe {w.recipe}"))
+        path = cache_dir() / w.file_name
+        there = "in the cache" if path.is_file() else "not downloaded yet"
+        lines.append(("", f"  file {path} ({there})"))
+        if chosen is not None:
+            lines.append(
+                ("", f"  mean {list(w.mean)}, std {list(w.std)}, sha256 {w.hash_prefix}...")
+            )
+            if w.docs:
+                lines.append(("", f"  note: {w.docs}"))
+    return lines

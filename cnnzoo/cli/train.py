@@ -10,7 +10,7 @@ import argparse
 import sys
 from typing import Any
 
-from ._args import DATA_HELP, positive_int
+from ._args import DATA_HELP, add_weights_arguments, positive_int
 
 __all__ = ["add_train_arguments", "run_train"]
 
@@ -45,6 +45,19 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--download", action="store_true", help="let torchvision fetch a named dataset")
     p.add_argument("--strict", action="store_true", help="fail on a malformed image or csv row")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG figures")
+    add_weights_arguments(p, "fine-tune: start from the model's default published weights")
+    p.add_argument(
+        "--freeze-backbone",
+        action="store_true",
+        help="with --pretrained/--weights: train the new head only (backbone and its BatchNorm "
+        "statistics stay as published)",
+    )
+    p.add_argument(
+        "--image-size",
+        type=positive_int,
+        metavar="S",
+        help="with --pretrained/--weights: resize images to SxS (default the weights' 224)",
+    )
 
 
 class _Progress:
@@ -132,6 +145,10 @@ def run_train(args: argparse.Namespace) -> int:
             download=args.download,
             plots=not args.no_plots,
             progress=progress,
+            pretrained=args.pretrained,
+            weights=args.weights,
+            freeze_backbone=args.freeze_backbone,
+            image_size=args.image_size,
         )
     except TrainingInterrupted as exc:
         progress.close()
