@@ -51,6 +51,15 @@ def card_rows(card: ModelCard) -> list[tuple[str, str]]:
     rows.append(("mult-adds", f"{card.mult_adds:,} ({_human(card.mult_adds)}, batch 1)"))
     if card.options:
         rows.append(("options", ", ".join(f"{k}={v!r}" for k, v in card.options)))
+    for w in getattr(card, "weights", ()):
+        default = " (default)" if w.default else ""
+        rows.append(
+            (
+                "weights",
+                f"{w.name}{default}: ImageNet-1K val acc@1 {w.acc1:.2f}%, acc@5 {w.acc5:.2f}%; "
+                f"{w.file_size_mb:.1f} MB; {w.num_classes} classes",
+            )
+        )
     return rows
 
 
