@@ -77,7 +77,7 @@ __all__ = [
 # model_info() read the shipped cards (cnnzoo._cards); create() and these import torch.
 _LAZY: dict[str, str] = {}
 _LAZY["summary"] = ".summarize"
-_LAZY["check"] = ".reconcile"
+_LAZY["check"] = ".check"
 _LAZY["load_data"] = ".data"
 _LAZY["check_labels"] = ".data"
 _LAZY["predict"] = ".inspect"

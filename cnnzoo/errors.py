@@ -18,6 +18,7 @@ __all__ = [
     "InvalidArgumentError",
     "OptionalDependencyError",
     "SpecError",
+    "StudentModelError",
     "UnknownArgumentError",
     "UnknownModelError",
     "VerificationError",
@@ -85,3 +86,8 @@ class VerificationError(ExportError):
 class OptionalDependencyError(CnnzooError, ImportError):
     """A feature that needs an optional package that is not installed (the message says how
     to install it)."""
+
+
+class StudentModelError(CnnzooError, RuntimeError):
+    """A network named by the user (``--model FILE.py:Class``) that cannot be checked: it does
+    not import, has no such class, its constructor raises, or it never returns."""

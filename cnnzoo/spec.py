@@ -88,6 +88,8 @@ class SpecSource:
     figure: str
     #: Where the document took the table from, when it says or it is known.
     origin: str | None = None
+    #: How a diagnosis cites it in one breath ("Figure 2"); default "document NNN".
+    short: str | None = None
 
     def __str__(self) -> str:
         doc = self.document
@@ -312,7 +314,7 @@ class _Reader:
             raise self.fail("format", f"must be {FORMAT!r}, got {data['format']!r}")
         kind = self.string("kind", data["kind"], choices=("layers", "models"))
         src = self.table("source", data["source"])
-        self.keys("source", src, ("document", "section", "figure", "origin"))
+        self.keys("source", src, ("document", "section", "figure", "origin", "short"))
         for required in ("document", "section", "figure"):
             if required not in src:
                 raise self.fail(f"source.{required}", "is missing")
@@ -321,6 +323,7 @@ class _Reader:
             section=self.string("source.section", src["section"]),
             figure=self.string("source.figure", src["figure"]),
             origin=self.string("source.origin", src["origin"]) if "origin" in src else None,
+            short=self.string("source.short", src["short"]) if "short" in src else None,
         )
         model = None
         if kind == "layers":

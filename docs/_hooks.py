@@ -11,6 +11,9 @@ so a page cannot drift from the code:
 - ``params("vgg16")``, ``mult_adds("vgg16")``, ``params_diff("a", "b")``,
   ``bn_running_stats("fer_cnn")``: single figures for the prose.
 - ``cli_reference()``: every command of ``cnnzoo`` with its arguments, from the parser.
+- ``check_output("examples/check/classify.py:emotionNet", "emotionnet", ok=True)``: what
+  ``cnnzoo check`` prints for a student's file (the build fails on another verdict);
+  ``steps_output("emotionnet")``: ``cnnzoo summary NAME --steps``.
 
 The build fails (``PluginError``) on an unknown macro, on a table whose totals differ from the
 card, on a card whose heading does not carry the model's name as its id (the family tables link
@@ -407,10 +410,42 @@ def errata() -> str:
     return "\n\n".join(sections)
 
 
+# --- a student's network ---------------------------------------------------------------
+
+
+def check_output(target: str, reference: str, *, ok: bool, tables: bool = False) -> str:
+    """What ``cnnzoo check REFERENCE --model TARGET`` prints, run while the site builds.
+
+    ``ok`` is the verdict the page promises; the build fails when the check gives another.
+    """
+    report = cnnzoo.check(reference, model=target)
+    if report.ok is not ok:
+        raise PluginError(
+            f"cnnzoo check {reference} --model {target}: the page says ok={ok}, the check says "
+            f"{report.ok} ({report.first_difference})"
+        )
+    text = str(report) if tables else str(report.student)
+    return f"```text\n$ cnnzoo check {reference} --model {target}\n{text}\n```"
+
+
+def steps_output(name: str) -> str:
+    """What ``cnnzoo summary NAME --steps`` prints."""
+    from cnnzoo._stats import build_for_shapes
+    from cnnzoo.check.steps import render_steps
+    from cnnzoo.check.structure import read_structure
+
+    model = build_for_shapes(name)
+    structure = read_structure(model, tuple(model.default_input_size))
+    text = render_steps(structure, name)
+    return f"```text\n$ cnnzoo summary {name} --steps\n{text}\n```"
+
+
 # --- mkdocs events -------------------------------------------------------------------------
 
 _MACROS: dict[str, Callable[..., str]] = {
     "bn_running_stats": bn_running_stats,
+    "check_output": check_output,
+    "steps_output": steps_output,
     "cli_reference": cli_reference,
     "errata": errata,
     "family_table": family_table,

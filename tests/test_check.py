@@ -10,8 +10,8 @@ import pytest
 import torch
 
 import cnnzoo
+from cnnzoo.check import CheckReport
 from cnnzoo.errors import SpecError, UnknownModelError
-from cnnzoo.reconcile import CheckReport
 from cnnzoo.spec import list_specs, load_spec
 
 from ._jsonschema import validate
@@ -54,7 +54,7 @@ def test_every_shipped_table_checks_clean(full_report):
     assert full_report.ok and full_report.failures == []
 
 
-def _erratum(report: CheckReport, table: str, printed) -> cnnzoo.reconcile.ErratumReport:
+def _erratum(report: CheckReport, table: str, printed) -> cnnzoo.check.ErratumReport:
     t = next(t for t in report.tables if t.id == table)
     return next(e for e in t.errata if e.printed == printed)
 
@@ -241,6 +241,11 @@ def test_cli_mutated_table_exits_1_naming_the_row(tmp_path, capsys):
     code, out, err = cli(["check", str(path), "--format", "json"], capsys)
     doc = json.loads(out)
     assert code == 1 and doc["ok"] is False and validate(doc, schema()) == []
+    first = doc["differences"][0]
+    assert (first["layer"], first["field"], first["expected"], first["got"]) == (
+        "features.7", "params", 147_585, 147_584,
+    )  # fmt: skip
+    assert first["cause"].startswith("vgg16_004_mutated: row 4 (conv3-128): params")
 
 
 def test_a_model_changed_by_one_channel_fails(monkeypatch):
@@ -280,12 +285,32 @@ def test_your_own_model_against_a_lecture_table():
     assert good.ok, good.failures
 
 
-def test_a_model_missing_a_layer_fails_naming_the_row():
+def test_rows_line_up_by_order_and_kind_not_by_name():
+    """The rows follow the alignment: torch.flatten in forward lines up with the flatten row
+    (before the check package, a missing ``flatten`` module failed here)."""
     model = cnnzoo.create("mlp")
     del model.flatten
     model.forward = lambda x: model.linear_relu_stack(torch.flatten(x, 1))
     report = cnnzoo.check("mlp_002", model=model)
-    assert any("row flatten" in f and "no module 'flatten'" in f for f in report.failures)
+    assert report.ok, (report.failures, report.differences)
+    row = next(r for r in report.tables[0].rows if r.id == "flatten")
+    assert row.module == "torch.flatten after the input" and row.verdict == "match"
+
+
+def test_a_model_missing_a_layer_fails_naming_the_row():
+    model = cnnzoo.create("mlp")
+    model.linear_relu_stack = torch.nn.Sequential(
+        torch.nn.Linear(784, 512),
+        torch.nn.ReLU(),
+        torch.nn.Identity(),
+        torch.nn.Identity(),
+        torch.nn.Linear(512, 10),
+    )
+    report = cnnzoo.check("mlp_002", model=model)
+    assert any("row linear2" in f and "no layer of MLP lines up" in f for f in report.failures)
+    first = report.differences[0]
+    assert (first.field, first.expected) == ("layer", "Linear"), first
+    assert "missing a Linear(512, 512)" in first.cause
 
 
 # --- errors ---------------------------------------------------------------------------------
@@ -350,3 +375,62 @@ def test_cli_errors(args, code, message, capsys):
 def test_cli_list(capsys):
     code, out, _ = cli(["check", "--list"], capsys)
     assert code == 0 and [line.split()[0] for line in out.splitlines()] == SPECS
+
+
+# --- the table format, as the docs describe it ------------------------------------------------
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+def _docs_example(tmp_path: Path) -> Path:
+    import re
+
+    text = (DOCS / "reference" / "tables.md").read_text()
+    block = re.search(r"```toml\n(.*?)```", text, re.S)
+    assert block, "docs/reference/tables.md lost its complete example"
+    path = tmp_path / "my_lecture.toml"
+    path.write_text(block.group(1))
+    return path
+
+
+def test_the_documented_table_format_example_loads_and_reconciles(tmp_path):
+    path = _docs_example(tmp_path)
+    spec = load_spec(path)
+    assert spec.source.short == "slide 12" and [e.id for e in spec.errata] == ["E1", "E2"]
+    report = cnnzoo.check(str(path))
+    assert report.ok, report.failures
+    assert [e.confirmed for e in report.tables[0].errata] == [True, True]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("kernel = [5, 5], stride = 1", 'kernel = "5", stride = 1',
+         "row 'C1'.kernel: must be a list of 2 non-negative integers, got '5'"),
+        ('layout = "HWC"', 'layout = "WHC"', "layout: must be one of CHW, HWC, HW; got 'WHC'"),
+        ('short = "slide 12"', "short = 12", "source.short: must be a string, got 12"),
+        ('quantity = "params"', 'quantity = "weights"',
+         "totals[0].quantity: must be one of params, trainable_params, non_trainable_params"),
+    ],
+)  # fmt: skip
+def test_the_documented_format_rejects_each_bad_field(tmp_path, old, new, message):
+    path = _docs_example(tmp_path)
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    with pytest.raises(SpecError) as info:
+        load_spec(path)
+    assert str(info.value).startswith(str(path)) and message in str(info.value), info.value
+
+
+def test_the_guides_net_gives_the_failures_it_shows():
+    """docs/guide/check.md's LeNet-5 with 7 filters: the failures printed there, exactly."""
+    import re
+
+    text = (DOCS / "guide" / "check.md").read_text()
+    section = text[text.index("## Checking your own model against a lecture table") :]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    shown = re.search(r"```text\n(.*?)```", section, re.S).group(1).strip().splitlines()
+    namespace: dict = {}
+    exec(compile(code.replace("print(", "(lambda *a, **k: None)("), "check.md", "exec"), namespace)
+    assert namespace["report"].failures == shown

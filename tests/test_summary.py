@@ -213,7 +213,12 @@ def test_summary_stays_the_function_after_its_module_is_imported():
     import cnnzoo.summarize
 
     assert callable(cnnzoo.summary) and cnnzoo.summary.__name__ == "summary"
-    assert callable(cnnzoo.check) and cnnzoo.check.__name__ == "check"
+    # cnnzoo.check is a package (cnnzoo/check/) that checks when called, however it was
+    # imported: importing cnnzoo.check.structure must not take the function away.
+    import cnnzoo.check.structure
+
+    assert callable(cnnzoo.check) and cnnzoo.check.check.__name__ == "check"
+    assert cnnzoo.check("lenet5_004").ok
 
 
 # --- the command ----------------------------------------------------------------------------

