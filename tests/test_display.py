@@ -62,12 +62,54 @@ def _train_result(tmp: Path) -> TrainResult:
     )
 
 
+def _student_net() -> object:
+    """emotionNet as a student writes it, with conv2's padding wrong; its class name is
+    hostile text."""
+    from torch import nn
+
+    def __init__(self) -> None:
+        nn.Module.__init__(self)
+        self.conv1 = nn.Conv2d(3, 64, 3, padding=1)
+        self.conv2 = nn.Conv2d(64, 128, 3, padding=1)  # Figure 2: padding 0
+        self.conv3 = nn.Conv2d(128, 256, 4)
+        self.pool = nn.MaxPool2d(2)
+        self.act = nn.LeakyReLU()
+        self.fc1 = nn.Linear(4096, 256)
+        self.fc2 = nn.Linear(256, 64)
+        self.fc3 = nn.Linear(64, 3)
+
+    def forward(self, x):  # type: ignore[no-untyped-def]
+        for conv in (self.conv1, self.conv2, self.conv3):
+            x = self.act(self.pool(conv(x)))
+        return self.fc3(self.act(self.fc2(self.act(self.fc1(x.flatten(1))))))
+
+    cls = type(EVIL, (nn.Module,), {"__init__": __init__, "forward": forward})
+    return cls()
+
+
+def _runs(tmp: Path) -> object:
+    from cnnzoo.runs import RunsComparison, RunSummary
+
+    def run(name: str, lr: float, acc: float) -> RunSummary:
+        return RunSummary(
+            path=tmp / name, name=name, model="lenet5", options={"lr": lr}, epochs=3,
+            best_epoch=2, best_val_acc=acc, best_val_loss=0.3, test_acc=acc - 0.01,
+            seconds=12.0, images_per_s=900.0, history=[],
+        )  # fmt: skip
+
+    return RunsComparison([run("lenet5-a", 0.1, 0.91), run(EVIL, 0.01, 0.95)], ["lr"])
+
+
 def _displays(tmp: Path) -> dict[str, object]:
     return {
         "card": _evil_card(),
         "summary": cnnzoo.summary("lenet5"),
+        "steps": cnnzoo.summary("emotionnet", steps=True),
+        "check": cnnzoo.check("lenet5"),
+        "student": cnnzoo.check("emotionnet", model=_student_net()),
         "eval": _eval_report(),
         "train": _train_result(tmp),
+        "runs": _runs(tmp),
     }
 
 
@@ -170,3 +212,30 @@ def test_in_a_browser(tmp_path: Path) -> None:
     tr = shown["train"]
     assert "3 (best)" in tr["text"] and tr["colours"]["3 (best)"] == "rgb(220, 245, 227)"
     assert "happy\t5\t0\t1" in tr["text"].splitlines()
+
+    # the dimension walk-through: the formula of each output size, as text
+    steps = shown["steps"]["text"].splitlines()
+    assert "conv2\tConv2d\t128x22x22\t(24 - 3)/1 + 1 = 22\t3*3*64*128 + 128 = 73,856" in steps
+
+    # a lecture table: every row's verdict coloured, the errata with their causes
+    check = shown["check"]
+    assert "lenet5_004" in check["text"] and check["colours"]["OK"] == "rgb(220, 245, 227)"
+    assert "result: OK, every printed value matches the model" in check["text"]
+    lenet = cnnzoo.check("lenet5").tables[0]
+    for e in lenet.errata:
+        assert e.cause in " ".join(check["text"].split()), e.id
+
+    # a student's network: the first difference marked on its row, in red, with its cause
+    student = shown["student"]
+    rows = student["text"].splitlines()
+    marked = [r for r in rows if r.endswith("◀ first difference")]
+    assert marked == ["conv2\tConv2d\t128x24x24\t128x22x22\t73,856\tDIFFERS\t◀ first difference"]
+    assert student["colours"]["DIFFERS"] == "rgb(253, 226, 226)"
+    assert student["colours"]["◀ first difference"] == "rgb(253, 226, 226)"
+    assert "First difference: conv2: padding 1 where Figure 2 has 0" in student["text"]
+    assert f"{EVIL} against emotionnet" in student["text"]  # its class name, as text
+
+    # the runs table: the options that differ, the best run green
+    runs = shown["runs"]
+    assert "options that differ: lr" in runs["text"]
+    assert runs["colours"][EVIL] == "rgb(220, 245, 227)"

@@ -85,6 +85,12 @@ class StudentReport:
     def __str__(self) -> str:
         return render(self)
 
+    def _repr_html_(self) -> str:
+        from ..display.check import student_html
+        from ..display.html import block
+
+        return block(student_html(self))
+
 
 def _wrap(text: str, indent: str = "  ", width: int = 100) -> str:
     return textwrap.fill(text, width, initial_indent=indent, subsequent_indent=indent + "  ",
@@ -224,6 +230,12 @@ class CheckReport:
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent)
+
+    def _repr_html_(self) -> str:
+        # A notebook shows verdicts coloured, errata with causes, the first difference marked.
+        from ..display.check import check_html
+
+        return check_html(self)
 
     def __str__(self) -> str:
         parts = [str(self.student)] if self.student is not None else []

@@ -184,6 +184,12 @@ class TableReport:
     def __str__(self) -> str:
         return _render_table(self)
 
+    def _repr_html_(self) -> str:
+        from ..display.check import table_html
+        from ..display.html import block
+
+        return block(table_html(self))
+
 
 # --- text ----------------------------------------------------------------------------------
 

@@ -144,7 +144,7 @@ def heading(text: Any, *extra_html: str) -> str:
     """The object's title line; ``extra_html`` (badges) follow it."""
     tail = " ".join(extra_html)
     return (
-        f'<div style="font-size: 15px; font-weight: 600; margin: 2px 0 4px 0;">{escape(text)}'
+        f'<div style="font-size: 15px; font-weight: 600; margin: 10px 0 4px 0;">{escape(text)}'
         f"{' ' + tail if tail else ''}</div>"
     )
 
