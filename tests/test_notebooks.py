@@ -138,7 +138,7 @@ def test_emotion_lab_on_generated_faces(tmp_path: Path) -> None:
     assert "1,665,667" in html_of(nb, r'model_info\("emotionnet"\)')
     html_of(nb, r'summary\("emotionnet"\)$')
     steps = html_of(nb, r"steps=True")
-    assert "floor(" in steps
+    assert "(24 - 3)/1 + 1 = 22" in steps and "3*3*64*128 + 128 = 73,856" in steps
     # the student's network with its mistake: the first difference is marked, at conv2
     check = html_of(nb, r"model=MyEmotionNet\(\)")
     assert "DIFFERS" in check and "◀ first difference" in check and "conv2" in check
