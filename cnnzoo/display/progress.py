@@ -9,7 +9,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-__all__ = ["ProgressBar", "auto_tqdm"]
+__all__ = ["ProgressBar", "auto_tqdm", "resolve_progress"]
 
 
 def auto_tqdm() -> Any:
@@ -63,3 +63,19 @@ class ProgressBar:
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+
+
+def resolve_progress(progress: Any) -> Any:
+    """``train``'s ``progress`` argument -> its callback: ``True`` a :class:`ProgressBar`,
+    ``None``/``False`` none, a callable itself."""
+    if progress is True:
+        return ProgressBar()
+    if progress is None or progress is False:
+        return None
+    if not callable(progress):
+        from ..errors import InvalidArgumentError
+
+        raise InvalidArgumentError(
+            f"progress must be a callable, True (a progress bar) or None; got {progress!r}"
+        )
+    return progress
