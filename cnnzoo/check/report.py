@@ -19,6 +19,7 @@ _VERDICTS = {
     "extra": "EXTRA",
     "note": "note",
     "not reached": "not reached",
+    "order": "ok (order)",
 }
 
 

@@ -287,6 +287,15 @@ def describe_call(
     return "other", fname, {}
 
 
+def _known_unrun(fname: str) -> bool:
+    """A functional call that is a layer whatever its shapes (a pool, an activation...)."""
+    f = fname.lstrip("_")
+    return (
+        f in _POOLS or f in _ADAPTIVE or f in _ACTS or f.startswith("dropout")
+        or f in ("softmax", "log_softmax")
+    )  # fmt: skip
+
+
 def _is_shape(value: Any) -> bool:
     return isinstance(value, (list, tuple)) and all(isinstance(v, int) for v in value)
 
@@ -495,13 +504,16 @@ def _read_fx(model: nn.Module, size: list[int]) -> tuple:
             if fname == "getitem":
                 continue
             if not reached and n is not failed:
-                # Not run: a flatten is still known by its call; others are not shapes.
+                # Not run: a flatten is still known by its call, a pool, an activation, a
+                # Dropout by their arguments; others (arithmetic) are not layers one can tell.
                 if fname in ("flatten", "view", "reshape"):
                     b.layers.append(
                         Layer(len(b.layers), f"{_call_text(fname, n.op == 'call_method')} after "
                               f"{b.last_name}", "flatten", "Flatten",
                               _call_text(fname, n.op == "call_method"))
                     )  # fmt: skip
+                elif _known_unrun(fname):
+                    b.function(fname, n.op == "call_method", n.args, n.kwargs, None, None)
                 continue
             # A view that fails (x.view(-1, 6400) of 4096 values) is still the flatten it meant.
             fake_out = outs if reached else ([math.prod(ins)] if ins else None)
