@@ -10,6 +10,7 @@ the layer where it fails ("fc1 takes 6400 inputs; the flatten before it gives 25
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -308,6 +309,14 @@ class _Judge:
             return (f"{g.label}'s {k[0]}x{k[-1]} kernel does not fit its {shape_text(ins[1:])} "
                     f"input", "kernel", None, k)  # fmt: skip
         if g.kind == "flatten" and ins is not None:
+            asked = [int(v) for v in re.findall(r"-?\d+", g.text.split("(", 1)[-1]) if int(v) > 0]
+            if asked and _prod(asked) != _prod(ins):
+                return (
+                    f"{g.label}: {g.text} asks for {_prod(asked):,} values per image; the "
+                    f"{' x '.join(map(str, ins))} map before it has {_prod(ins):,}; "
+                    "x.view(x.size(0), -1) or torch.flatten(x, 1) takes whatever size comes",
+                    "output", _prod(asked), _prod(ins),
+                )  # fmt: skip
             return (
                 f"{g.label} cannot reshape the {' x '.join(map(str, ins))} map "
                 f"({_prod(ins):,} values per image) as written: {error}; x.view(x.size(0), -1) "
@@ -377,13 +386,13 @@ class _Judge:
                 self.notes.append(
                     f"{g.label}: an extra {g.type} after {after}; {self.doc} has none{extra}"
                 )
-            return "extra"
+            return "note"
         assert r is not None
         if r.kind == "dropout":
             self.notes.append(f"no Dropout after {after}, where {self.doc} has {r.text or r.type}")
         else:
             self.notes.append(f"no {r.type} after {after}, where {self.doc} has {r.text or r.type}")
-        return "missing"
+        return "note"
 
 
 def _n(count: int, noun: str) -> str:
@@ -495,6 +504,7 @@ def diagnose(ref: Structure, got: Structure, pairs: list[Pair], doc: str) -> Dia
         j.add(Difference(after, "forward", "runs", got.crash.error,
                          f"the forward pass fails{where}: {got.crash.error}",
                          consequence=j.first is not None))  # fmt: skip
+    _padding_note(j)
     for path, text, n in got.unused:
         j.notes.append(f"{path} ({text}, {n:,} parameters) is defined but never called in forward")
     if j.diffs and got.total_params == ref.total_params:
@@ -535,3 +545,24 @@ def _order_notes(j: _Judge, swapped: list[tuple[Layer, Layer, str]]) -> None:
                 f"{head}; the shapes are the same, the values are not ({typ} and {what} do not "
                 "commute); the expected shape shown is the one at your position"
             )
+
+
+def _padding_note(j: _Judge) -> None:
+    """A first conv padded by P where the document has 0 is the network for an input 2P
+    smaller (LeNet-5 with padding=2 is the classic 28x28 MNIST version): say so."""
+    d = j.first
+    convs = [la for la in j.got.layers if la.kind == "conv"]
+    refs = [la for la in j.ref.layers if la.kind == "conv"]
+    if d is None or d.field != "padding" or not convs or not refs or d.layer != convs[0].label:
+        return
+    p, ref_p = d.got, d.expected
+    if not isinstance(p, int) or ref_p != 0 or p <= 0:
+        return
+    size = j.got.input_size
+    smaller = "x".join(str(v - 2 * p) for v in size[1:])
+    j.notes.append(
+        f"{d.layer}'s padding={p} makes this the network for {smaller} inputs (the classic MNIST "
+        f"LeNet-5 pads 28x28 this way): there its maps are the ones {j.doc} has at "
+        f"{'x'.join(map(str, size[1:]))}, where the padding does what the resize does; checked "
+        f"at the {'x'.join(map(str, size))} input the document asks for, it differs"
+    )

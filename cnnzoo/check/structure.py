@@ -423,8 +423,10 @@ def read_structure(model: nn.Module, input_size: Sequence[int]) -> Structure:
         own = sum(p.numel() for p in m.parameters())
         if own and not list(m.children()):
             unused.append((path, repr(m), own))
+    if crash is not None and method == "hooks":
+        unused = []  # hooks saw nothing after the crash: "never called" cannot be told
     linears = [la for la in layers if la.kind == "linear"]
-    if linears:
+    if linears and crash is None:
         num_classes = linears[-1].attrs["out_features"]
     else:
         heads = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
@@ -479,6 +481,8 @@ def _read_fx(model: nn.Module, size: list[int]) -> tuple:
             result = runner.run(x)
         except Exception as exc:
             crash_exc = exc
+            while crash_exc.__cause__ is not None and "ShapeProp" in str(crash_exc):
+                crash_exc = crash_exc.__cause__  # the student's error, not fx's wrapper
             result = None
     failed = runner.current if crash_exc is not None else None
     b = _Builder(model)

@@ -197,7 +197,7 @@ def _cell_text(c: Cell) -> str:
     if c.as_table is not None and c.as_table != c.model:
         if not (isinstance(c.as_table, int) and isinstance(c.model, int)):
             return f"{text} (= {_show(c.field, c.model)})"  # a conv read as its Linear
-        return f"{text} (= {_show(c.field, c.model)} +{c.as_table - c.model:,})"
+        return f"{text} (= {_show(c.field, c.model)} {c.as_table - c.model:+,})"
     return text
 
 

@@ -412,7 +412,14 @@ def _structure_row(spec: Spec, row: SpecRow, facts: StructureFacts, judge: _Judg
     elif row.kind == "input_range":
         add("sizes", None)
     elif row.kind == "parameters":
-        add("count", len(shapes))
+        norms = {la.module for la in facts.structure.layers if la.kind == "norm" and la.module}
+        added = [n for n, _ in shapes if n.rsplit(".", 1)[0] in norms]
+        if added and _matches("count", row.printed["count"], len(shapes) - len(added)):
+            # BatchNorm the student added (a note of the check): the document's count without it
+            note = f"without the {len(added)} tensors of the added BatchNorm layers"
+            add("count", len(shapes), len(shapes) - len(added), note)
+        else:
+            add("count", len(shapes))
     elif row.kind == "tensor":
         which = row.tensor or ""
         m = re.fullmatch(r"params\[(\d+)\]", which)
