@@ -361,6 +361,7 @@ def test_cli_weights_are_loaded_into_the_students_file(tmp_path, capsys):
         ("emotion_ok_ordereddict_view", "emotionNet", {}, "emotionnet_000"),
         ("emotion_ok_modulelist", "emotionNet", {}, "emotionnet_000"),
         ("emotion_num_classes_softmax", "emotionNet", {"num_classes": 7}, "emotionnet"),
+        ("lenet_3x3_num_flat_features", "Net", {}, "lenet5_3x3_001"),  # hooks; the sizes row
     ],
 )
 def test_more_correct_networks_match(name, cls, kwargs, reference):

@@ -410,7 +410,10 @@ def _structure_row(spec: Spec, row: SpecRow, facts: StructureFacts, judge: _Judg
     if row.kind == "input":
         add("output", _to_layout(facts.input_size, layout))
     elif row.kind == "input_range":
-        add("sizes", None)
+        # A student's network is read at one input in its child process: the range of sizes
+        # it takes is not measured, so the row is not judged (cnnzoo's own model is).
+        why = "not measured for your network (it is read at one input size)"
+        cells.append(Cell("sizes", row.printed["sizes"], None, None, "absent", None, why))
     elif row.kind == "parameters":
         norms = {la.module for la in facts.structure.layers if la.kind == "norm" and la.module}
         added = [n for n, _ in shapes if n.rsplit(".", 1)[0] in norms]
