@@ -59,6 +59,7 @@ __all__ = [
     "__version__",
     "check",
     "check_labels",
+    "compare_runs",
     "create",
     "evaluate",
     "explain",
@@ -86,6 +87,7 @@ _LAZY["export_onnx"] = ".export"
 _LAZY["ExportReport"] = ".export"
 _LAZY["train"] = ".training"
 _LAZY["evaluate"] = ".training"
+_LAZY["compare_runs"] = ".runs"
 
 
 def __getattr__(name: str) -> Any:

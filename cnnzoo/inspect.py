@@ -27,9 +27,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from .checkpoint import apply_state_dict, atomic_write, read_checkpoint
-from .errors import CheckpointError, InvalidArgumentError
-from .preprocess import Preprocess, preprocess_for
+from .checkpoint import atomic_write
+from .errors import InvalidArgumentError
+from .trained import load_trained
 
 __all__ = [
     "MAX_FEATURE_MAPS",
@@ -117,143 +117,8 @@ class ExplainResult:
 
 
 # --------------------------------------------------------------------------------------------
-# Loading
-
-
-def _infer_kwargs(name: str, state_dict: dict[str, torch.Tensor]) -> dict[str, Any]:
-    """``num_classes`` and ``in_chans`` of a bare state_dict, read from its tensors' shapes.
-
-    A bare state_dict does not say how its model was built; its head's rows are the classes,
-    and the first convolution's input channels are the image's. Anything else that differs is
-    left for ``apply_state_dict`` to explain.
-    """
-    import inspect
-
-    from .registry import create, get_builder
-
-    accepted = inspect.signature(get_builder(name)).parameters
-    probe = create(name, device="meta")
-    own = probe.state_dict()
-    kwargs: dict[str, Any] = {}
-    head = getattr(probe, "head_name", None)
-    key = f"{head}.weight" if head else None
-    if (
-        "num_classes" in accepted
-        and key in own
-        and key in state_dict
-        and state_dict[key].dim() == 2
-        and state_dict[key].shape[0] != own[key].shape[0]
-    ):
-        kwargs["num_classes"] = int(state_dict[key].shape[0])
-    first = next((k for k, v in own.items() if v.dim() == 4), None)
-    if (
-        "in_chans" in accepted
-        and first is not None
-        and first in state_dict
-        and state_dict[first].dim() == 4
-        and state_dict[first].shape[1] != own[first].shape[1]
-    ):
-        kwargs["in_chans"] = int(state_dict[first].shape[1])
-    return kwargs
-
-
-def _load_published(
-    model: str | None, weights: str, device: Any
-) -> tuple[nn.Module, list[str], Preprocess]:
-    """A model with published weights, their category names and evaluation preprocessing."""
-    from .pretrained import categories, get_weights, preprocess_of
-    from .registry import create
-
-    if model is None:
-        raise InvalidArgumentError("published weights need the model's name (model=NAME)")
-    info = get_weights(model, weights)
-    labels = categories(info)
-    if labels is None:
-        raise CheckpointError(
-            f"{info.qualified} is a feature extractor without categories ({info.docs or ''}); "
-            "fine-tune it on your data (cnnzoo train --weights ...) and predict with that"
-        )
-    net = create(info.model, weights=info.name).eval().to(device)
-    return net, labels, preprocess_of(info)
-
-
-def load_trained(
-    checkpoint: PathType | None,
-    *,
-    model: str | None = None,
-    device: Any = "cpu",
-    weights: str | None = None,
-) -> tuple[nn.Module, list[str], Preprocess]:
-    """The model of a checkpoint, in eval mode, with its class labels and preprocessing.
-
-    Args:
-        checkpoint: a cnnzoo checkpoint (``best.pth`` of ``cnnzoo train``) or a bare
-            state_dict file; ``None`` with ``weights``, for published weights.
-        model: the model name; required for a bare state_dict (which does not record it), and
-            checked against the checkpoint's otherwise.
-        device: where to put the model.
-        weights: published weights of ``model`` by name (``"DEFAULT"``, ``"IMAGENET1K_V1"``):
-            their ImageNet category names (from torchvision's metadata) and their own
-            evaluation preprocessing (resize, centre crop, normalisation).
-
-    Returns:
-        ``(model, labels, preprocess)``. ``labels`` are the checkpoint's, else the card's for
-        that many classes, else ``"class 0"``, ``"class 1"``, ...; ``preprocess`` is the
-        checkpoint's, else the card's.
-
-    Raises:
-        CheckpointError: the file is missing or damaged, fits no model of that name, is a bare
-            state_dict and ``model`` was not given, or names another model than ``model``.
-        UnknownModelError: ``model`` is not registered.
-    """
-    from .registry import create, model_info, resolve_name
-
-    if weights is not None or checkpoint is None:
-        if checkpoint is not None:
-            raise InvalidArgumentError("give a checkpoint or published weights, not both")
-        return _load_published(model, weights or "DEFAULT", device)
-    ck = read_checkpoint(checkpoint)
-    if ck.model is None and model is None:
-        raise CheckpointError(
-            f"{str(checkpoint)!r} is a bare state_dict that does not name its model; pass "
-            "--model NAME (model=NAME in Python), e.g. --model lenet5"
-        )
-    if ck.model is not None and model is not None and resolve_name(model) != ck.model:
-        raise CheckpointError(
-            f"checkpoint {str(checkpoint)!r} holds a {ck.model!r} model, not "
-            f"{resolve_name(model)!r}; drop --model or pass --model {ck.model}"
-        )
-    name = ck.model if ck.model is not None else resolve_name(str(model))
-    kwargs = dict(ck.model_kwargs) if ck.model is not None else _infer_kwargs(name, ck.state_dict)
-    net = create(name, **kwargs)
-    apply_state_dict(net, ck.state_dict, source=str(checkpoint))
-    net.eval().to(device)
-    card = model_info(name)
-    num_classes = int(
-        getattr(net, "num_classes", None) or kwargs.get("num_classes") or card.num_classes or 0
-    )
-
-    labels = ck.extra.get("labels")
-    if labels is not None:
-        labels = [str(v) for v in labels]
-        if num_classes and len(labels) != num_classes:
-            raise CheckpointError(
-                f"checkpoint {str(checkpoint)!r} has {len(labels)} labels for a model with "
-                f"{num_classes} classes; save it again with one label per class"
-            )
-    else:
-        card_labels = card.labels_for(num_classes) if num_classes else None
-        labels = list(card_labels) if card_labels else [f"class {i}" for i in range(num_classes)]
-
-    record = ck.extra.get("preprocess")
-    if record is not None:
-        try:
-            preprocess = Preprocess.from_dict(record)
-        except InvalidArgumentError as exc:
-            raise CheckpointError(f"checkpoint {str(checkpoint)!r}: {exc}") from exc
-    else:
-        preprocess = preprocess_for(name, in_chans=kwargs.get("in_chans"))
-    return net, labels, preprocess
+# Loading: [`load_trained`][cnnzoo.inspect.load_trained] is cnnzoo.trained's, the one policy that
+# evaluate shares (bare state_dicts, labels of the wrong length, missing labels).
 
 
 def _device_of(model: nn.Module) -> torch.device:

@@ -17,7 +17,7 @@ import torch
 
 from .checkpoint import atomic_write
 
-__all__ = ["save_confusion_matrix", "save_history_plots", "save_samples"]
+__all__ = ["save_confusion_matrix", "save_history_plots", "save_runs_figure", "save_samples"]
 
 
 def _figure(width: float, height: float) -> Any:
@@ -36,13 +36,23 @@ def _save(fig: Any, path: str | PathLike[str]) -> Path:
     return atomic_write(path, write)
 
 
+#: The curves of a run's figures: history key prefix and the legend saying which split it is.
+CURVES = (
+    ("train", "training"),
+    ("val", "validation (held out of train; chooses best.pth)"),
+    ("test", "test (reported, never used to choose)"),
+)
+
+
 def save_history_plots(
     history: Sequence[dict[str, Any]],
     loss_path: str | PathLike[str],
     accuracy_path: str | PathLike[str],
+    *,
+    best_epoch: int | None = None,
 ) -> tuple[Path, Path]:
-    """Training and validation loss per epoch, and accuracy per epoch, as two PNG files."""
-    epochs = [r["epoch"] for r in history]
+    """Loss per epoch and accuracy per epoch of every split the run has, as two PNG files;
+    the legend names each split, and a dotted line marks the epoch ``best.pth`` holds."""
     out = []
     for key, path, ylabel in (
         ("loss", loss_path, "cross-entropy loss"),
@@ -50,16 +60,46 @@ def save_history_plots(
     ):
         fig = _figure(6, 4)
         ax = fig.add_subplot()
-        ax.plot(epochs, [r[f"train_{key}"] for r in history], marker="o", label="training")
-        val = [(r["epoch"], r[f"val_{key}"]) for r in history if r.get(f"val_{key}") is not None]
-        if val:
-            ax.plot(*zip(*val, strict=True), marker="o", label="validation")
+        for prefix, label in CURVES:
+            points = [(r["epoch"], r[f"{prefix}_{key}"]) for r in history
+                      if r.get(f"{prefix}_{key}") is not None]  # fmt: skip
+            if points:
+                ax.plot(*zip(*points, strict=True), marker="o", label=label)
+        if best_epoch:
+            ax.axvline(
+                best_epoch, color="grey", linestyle=":", label=f"best.pth (epoch {best_epoch})"
+            )
         ax.set_xlabel("epoch")
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
-        ax.legend()
+        ax.legend(fontsize=8)
         out.append(_save(fig, path))
     return out[0], out[1]
+
+
+def save_runs_figure(
+    runs: Sequence[tuple[str, Sequence[dict[str, Any]]]], path: str | PathLike[str]
+) -> Path:
+    """Every run's validation accuracy and loss over epochs, side by side in one PNG (the test
+    curve where a run has no validation, dashed and named so)."""
+    fig = _figure(12, 4.5)
+    axes = [fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)]
+    for name, history in runs:
+        for ax, key in zip(axes, ("acc", "loss"), strict=True):
+            prefix = "val" if any(r.get(f"val_{key}") is not None for r in history) else "test"
+            points = [(r["epoch"], r[f"{prefix}_{key}"]) for r in history
+                      if r.get(f"{prefix}_{key}") is not None]  # fmt: skip
+            if points:
+                style = "-" if prefix == "val" else "--"
+                label = name if prefix == "val" else f"{name} (test: no validation split)"
+                ax.plot(*zip(*points, strict=True), style, marker="o", markersize=3, label=label)
+    axes[0].set_ylabel("validation accuracy")
+    axes[1].set_ylabel("validation cross-entropy loss")
+    for ax in axes:
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    return _save(fig, path)
 
 
 def save_confusion_matrix(

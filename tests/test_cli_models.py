@@ -21,7 +21,9 @@ def test_list_table():
 
 
 def test_list_pattern_and_json():
-    res = run_cnnzoo(["list", "resnet*", "--exclude", "resnet1*", "--format", "json"])
+    res = run_cnnzoo(
+        ["list", "resnet*", "--exclude", "resnet1*", "--family", "resnet", "--format", "json"]
+    )
     rows = json.loads(res.stdout)
     assert [r["name"] for r in rows] == ["resnet34", "resnet50"]
     assert rows[0]["num_params"] == 21_797_672

@@ -30,6 +30,13 @@ EXPECTED_PARAMS = {
     "googlenet_torchvision": 6_624_904,
     "resnet18": 11_689_512,
     "resnet152": 60_192_808,
+    # He et al. 2015, Table 6 (0.27M, 0.46M, 0.66M, 0.85M, 1.7M), option A shortcuts: the
+    # identity, so 6n+1 convolutions, their BatchNorms and the fc, nothing for the shortcuts.
+    "resnet20": 269_722,
+    "resnet32": 464_154,
+    "resnet44": 658_586,
+    "resnet56": 853_018,
+    "resnet110": 1_727_962,
 }
 EXPECTED_MULT_ADDS = {
     "emotionnet": 74_511_363,
@@ -73,8 +80,12 @@ def test_every_table_model_is_registered():
     assert cnnzoo.list_models("vgg*") == [
         "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn"
     ]  # fmt: skip
-    assert cnnzoo.list_models("resnet*") == [
+    assert cnnzoo.list_models(family="resnet") == [
         "resnet18", "resnet34", "resnet50", "resnet101", "resnet152"
+    ]  # fmt: skip
+    # The paper's CIFAR-10 networks (section 4.2), a family of their own.
+    assert cnnzoo.list_models(family="resnet_cifar") == [
+        "resnet20", "resnet32", "resnet44", "resnet56", "resnet110"
     ]  # fmt: skip
 
 

@@ -57,7 +57,7 @@ def test_unknown_name_suggests_and_points_to_list_models():
 
 
 def test_list_models_patterns():
-    assert cnnzoo.list_models("resnet1*") == ["resnet18", "resnet101", "resnet152"]
+    assert cnnzoo.list_models("resnet1*") == ["resnet18", "resnet101", "resnet110", "resnet152"]
     assert cnnzoo.list_models(["lenet*", "mlp"]) == ["lenet5", "lenet5_3x3", "mlp"]
     assert cnnzoo.list_models("vgg*", exclude="*_bn") == ["vgg11", "vgg13", "vgg16", "vgg19"]
     assert cnnzoo.list_models("VGG16*") == ["vgg16", "vgg16_bn"]

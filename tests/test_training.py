@@ -31,6 +31,7 @@ from .conftest import run_cnnzoo
 
 ROOT = Path(__file__).resolve().parent.parent
 HISTORY_KEYS = ["train_loss", "train_acc", "val_loss", "val_acc"]
+METRICS = [*HISTORY_KEYS, "test_loss", "test_acc"]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -111,15 +112,20 @@ def test_lenet5_on_digits_folder_reaches_90_percent_and_writes_its_outputs(digit
         out=out,
         progress=events.append,
     )
-    # Held out: the folder's test/ split, never trained on.
+    # Validation: 20% held out of train/ (chooses best.pth); the folder's test/ split is
+    # reported every epoch, never trained on and never used to choose.
     assert result.history[-1]["val_acc"] >= 0.90, result.history
+    assert result.history[-1]["test_acc"] >= 0.90, result.history
     report = evaluate(result.best, f"folder:{digits_dir / 'folder'}")
     assert report.split == "test" and report.num_images == 359
     assert report.accuracy >= 0.90
-    assert report.accuracy == pytest.approx(result.history[result.best_epoch - 1]["val_acc"])
+    assert report.accuracy == pytest.approx(result.history[result.best_epoch - 1]["test_acc"])
     assert sum(map(sum, report.confusion)) == 359
     assert [sum(row) for row in report.confusion] == report.support
-    assert result.confusion == report.confusion  # best.pth on the same images
+    val = evaluate(result.best, f"folder:{digits_dir / 'folder'}", split="validation")
+    assert val.num_images == 288  # 20% of the 1,438 training images
+    assert val.accuracy == pytest.approx(result.history[result.best_epoch - 1]["val_acc"])
+    assert result.confusion == val.confusion  # best.pth on the same images
 
     # Every promised output exists and is what it says.
     names = {p.name for p in out.iterdir()}
@@ -132,6 +138,7 @@ def test_lenet5_on_digits_folder_reaches_90_percent_and_writes_its_outputs(digit
         "accuracy.png",
         "confusion_matrix.png",
         "samples.png",
+        "config.toml",
     } <= names
     assert not [n for n in names if n.endswith(".tmp")]
     from cnnzoo.checkpoint import usual_mode
@@ -156,7 +163,7 @@ def test_lenet5_on_digits_folder_reaches_90_percent_and_writes_its_outputs(digit
     assert last.extra["labels"] == [str(i) for i in range(10)]
     assert last.extra["preprocess"] == preprocess_for("lenet5").to_dict()
     assert last.extra["epoch"] == 4 and last.extra["history"] == history
-    assert set(last.extra["metrics"]) == set(HISTORY_KEYS)
+    assert set(last.extra["metrics"]) == set(METRICS)
     assert last.extra["config"]["optimizer"] == "adam" and "torch" in last.extra["rng"]
     # cnnzoo.create reads it back.
     model = cnnzoo.create("lenet5", weights=out / "best.pth")
@@ -165,7 +172,7 @@ def test_lenet5_on_digits_folder_reaches_90_percent_and_writes_its_outputs(digit
     kinds = [e.kind for e in events]
     assert kinds[0] == "begin" and kinds[-1] == "end" and kinds.count("epoch") == 4
     steps = [e for e in events if e.kind == "step" and e.epoch == 1]
-    assert steps[-1].step == steps[-1].steps == 23  # ceil(1438 / 64)
+    assert steps[-1].step == steps[-1].steps == 18  # ceil(1150 / 64)
 
 
 def test_lenet5_on_digits_mnist_files_reaches_90_percent(digits_dir, tmp_path):
@@ -333,7 +340,7 @@ def test_emotionnet_train_and_evaluate_through_the_cli(emotion_dir, tmp_path, ca
     assert len(report["confusion"]) == 3 and report["num_images"] == sum(report["support"])
     history = json.loads((out / "history.json").read_text())
     best = read_checkpoint(out / "best.pth").extra["epoch"]
-    assert report["accuracy"] == pytest.approx(history[best - 1]["val_acc"])
+    assert report["accuracy"] == pytest.approx(history[best - 1]["test_acc"])
 
     assert main(["evaluate", str(out / "best.pth"), "--data", spec]) == 0
     text = capsys.readouterr().out

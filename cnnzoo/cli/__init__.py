@@ -29,6 +29,7 @@ COMMANDS["predict"] = ("predict", "label images with a trained checkpoint: top-k
 COMMANDS["explain"] = ("explain", "saliency map and a layer's feature maps of an image, as PNGs")
 COMMANDS["train"] = ("train", "train a model on a dataset: checkpoints, history, plots")
 COMMANDS["evaluate"] = ("evaluate", "accuracy, per-class precision/recall, confusion matrix")
+COMMANDS["runs"] = ("runs", "training runs side by side: what differs, how they did, one figure")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-__all__ = ["DATA_HELP", "add_weights_arguments", "positive_int"]
+__all__ = ["DATA_HELP", "add_weights_arguments", "finite_float", "positive_int"]
 
 #: The ``--data`` forms that ``train`` and ``evaluate`` accept.
 DATA_HELP = "mnist:DIR, fashion-mnist:DIR, cifar10:DIR, folder:DIR or fer2013:CSV"
@@ -18,6 +18,19 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} is not a positive number")
+    return value
+
+
+def finite_float(text: str) -> float:
+    """An argparse type: a finite number (``inf`` and ``nan`` are usage errors)."""
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
     return value
 
 

@@ -1,5 +1,5 @@
 """``cnnzoo evaluate``: a checkpoint's accuracy, per-class precision and recall, and confusion
-matrix on a dataset's test split (or the validation images its training run held out)."""
+matrix on a dataset's test split, or exactly the validation images its training run held out."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import argparse
 import json
 import sys
 
-from ._args import DATA_HELP, add_weights_arguments
+from ._args import DATA_HELP, add_weights_arguments, positive_int
 
 __all__ = ["add_evaluate_arguments", "run_evaluate"]
 
@@ -28,10 +28,11 @@ def add_evaluate_arguments(p: argparse.ArgumentParser) -> None:
         "--split",
         choices=("auto", "test", "validation", "train"),
         default="auto",
-        help="auto: the test split, else the validation images the training held out",
+        help="auto: the test split, else the validation images; validation: exactly the images "
+        "the run held out of the training split (or a refusal); train: the images it trained on",
     )
     p.add_argument("--model", help="the model name, for a bare state_dict only")
-    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--batch-size", type=positive_int, default=256)
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--download", action="store_true", help="let torchvision fetch a named dataset")

@@ -10,35 +10,86 @@ import argparse
 import sys
 from typing import Any
 
-from ._args import DATA_HELP, add_weights_arguments, positive_int
+from ._args import DATA_HELP, add_weights_arguments, finite_float, positive_int
+
+# The library's names, written out so that ``cnnzoo train --help`` does not import torch
+# (tests/test_training_options.py checks they are cnnzoo.training's).
+OPTIMIZERS = ("sgd", "adam", "adamw")
+SCHEDULES = ("constant", "step", "cosine", "onecycle")
+AUGMENT_NAMES = ("none", "affine", "crop-flip")
 
 __all__ = ["add_train_arguments", "run_train"]
 
 
 def add_train_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("name", metavar="NAME", help="a registered model (see cnnzoo list)")
     p.add_argument(
-        "--data",
-        required=True,
-        metavar="DATA",
-        help=DATA_HELP,
+        "name",
+        metavar="NAME",
+        nargs="?",
+        help="a registered model (see cnnzoo list), or model= in --config",
+    )
+    p.add_argument("--data", metavar="DATA", help=DATA_HELP + " (or data= in --config)")
+    p.add_argument(
+        "--config",
+        metavar="TOML",
+        help="take the options from an experiment file (a run's config.toml repeats it); "
+        "options given here override it",
     )
     p.add_argument("--epochs", type=positive_int, help="total epochs (default 10)")
     p.add_argument(
         "--batch-size", type=positive_int, help="images per step, all processes (default 64)"
     )
-    p.add_argument("--lr", type=float, help="learning rate (default 0.01)")
-    p.add_argument("--optimizer", choices=("sgd", "adam", "adamw"), help="default sgd")
-    p.add_argument("--momentum", type=float, help="SGD momentum (default 0.9)")
-    p.add_argument("--weight-decay", type=float, help="L2 penalty (default 0)")
+    p.add_argument("--lr", type=finite_float, help="base learning rate (default 0.01)")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, help="default sgd")
+    p.add_argument("--momentum", type=finite_float, help="SGD momentum (default 0.9)")
+    p.add_argument(
+        "--nesterov", action=argparse.BooleanOptionalAction, default=None, help="Nesterov SGD"
+    )
+    p.add_argument("--weight-decay", type=finite_float, help="L2 penalty (default 0)")
+    p.add_argument(
+        "--schedule",
+        choices=SCHEDULES,
+        help="learning-rate schedule, stepped per batch (default constant)",
+    )
+    p.add_argument(
+        "--warmup-epochs", type=finite_float, help="linear warm-up from 1%% of --lr (default 0)"
+    )
+    p.add_argument(
+        "--step-epochs", type=positive_int, help="step schedule: period (default a third)"
+    )
+    p.add_argument("--gamma", type=finite_float, help="step schedule: factor (default 0.1)")
+    p.add_argument(
+        "--label-smoothing", type=finite_float, help="cross-entropy label smoothing (default 0)"
+    )
+    p.add_argument("--grad-clip", type=finite_float, help="clip the gradient norm to this")
     p.add_argument(
         "--val-split",
-        type=float,
-        help="fraction held out for validation when the data has no test split (default 0.2)",
+        type=finite_float,
+        help="fraction of the training images held out for validation, which chooses best.pth "
+        "(default 0.2); a test split is reported every epoch but never chooses",
     )
     p.add_argument("--seed", type=int, help="seeds weights, split, order, augmentation (default 0)")
-    p.add_argument("--augment", action="store_true", default=None, help="random small affine maps")
-    p.add_argument("--device", default="auto", help="auto (cuda, mps, cpu), cpu, cuda, mps")
+    p.add_argument(
+        "--augment",
+        nargs="?",
+        const="affine",
+        choices=AUGMENT_NAMES,
+        help="none (default), affine (small rotations/scalings/shifts; --augment alone) or "
+        "crop-flip (CIFAR: 4-pixel padded random crop, horizontal flip)",
+    )
+    p.add_argument(
+        "--amp",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="mixed precision on CUDA (bf16, or fp16 with a gradient scaler)",
+    )
+    p.add_argument(
+        "--channels-last",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="memory format (default: where measured faster, convolutions on the CPU)",
+    )
+    p.add_argument("--device", help="auto (default: cuda, mps, cpu), cpu, cuda, mps")
     p.add_argument("--out", metavar="DIR", help="output directory (default runs/NAME-<timestamp>)")
     p.add_argument("--resume", metavar="CKPT", help="continue from a run's last.pth")
     p.add_argument("--onnx", action="store_true", help="also export best.pth to best.onnx")
@@ -70,11 +121,13 @@ class _Progress:
     def __call__(self, ev: Any) -> None:
         if ev.kind == "begin":
             info = ev.info
-            val = f", {info['val_images']} {info['validation']}" if info["validation"] else ""
+            val = f", {info['val_images']} validation" if info["val_images"] else ""
+            test = f", {info['test_images']} test (reported only)" if info["test_images"] else ""
             procs = f", {info['world_size']} processes" if info["world_size"] > 1 else ""
             sys.stdout.write(
                 f"training {info['model']} on {info['device']}{procs}: {info['train_images']} "
-                f"images{val}, {len(info['classes'])} classes; writing to {info['out']}\n"
+                f"images{val}{test}, {len(info['classes'])} classes; writing to {info['out']}\n"
+                f"options: {_choices(info)}\n"
             )
             if info.get("skipped"):
                 sys.stderr.write(
@@ -112,10 +165,31 @@ class _Progress:
             self.bar = None
 
 
+def _choices(info: dict[str, Any]) -> str:
+    c = info["choices"]
+    parts = [f"{c['optimizer']} lr {c['lr']:g}"]
+    if c["optimizer"] == "sgd":
+        parts[0] += f" momentum {c['momentum']:g}" + (" nesterov" if c["nesterov"] else "")
+    if c["weight_decay"]:
+        parts.append(f"weight decay {c['weight_decay']:g}")
+    warm = f" after {c['warmup_epochs']:g} warm-up epoch(s)" if c["warmup_epochs"] else ""
+    parts.append(f"{c['schedule']} schedule{warm}")
+    if c["label_smoothing"]:
+        parts.append(f"label smoothing {c['label_smoothing']:g}")
+    if c["grad_clip"] is not None:
+        parts.append(f"grad clip {c['grad_clip']:g}")
+    parts.append(f"augment {c['augment']}")
+    parts.append(f"{info['precision']}" + (" (amp)" if info["precision"] != "float32" else ""))
+    parts.append("channels_last" if info["channels_last"] else "contiguous (NCHW)")
+    return ", ".join(parts)
+
+
 def _epoch_line(r: dict[str, Any], epochs: int) -> str:
     text = f"epoch {r['epoch']}/{epochs}: loss {r['train_loss']:.4f} acc {r['train_acc']:.4f}"
     if r.get("val_acc") is not None:
         text += f"  val_loss {r['val_loss']:.4f} val_acc {r['val_acc']:.4f}"
+    if r.get("test_acc") is not None:
+        text += f"  test_acc {r['test_acc']:.4f}"
     speed = f", {r['images_per_s']:,.0f} img/s" if r.get("images_per_s") else ""
     return text + f"  ({r['seconds']:.1f} s{speed})"
 
@@ -128,15 +202,25 @@ def run_train(args: argparse.Namespace) -> int:
         result = train(
             args.name,
             args.data,
+            config=args.config,
             epochs=args.epochs,
             batch_size=args.batch_size,
             lr=args.lr,
             optimizer=args.optimizer,
             momentum=args.momentum,
+            nesterov=args.nesterov,
             weight_decay=args.weight_decay,
+            schedule=args.schedule,
+            warmup_epochs=args.warmup_epochs,
+            step_epochs=args.step_epochs,
+            gamma=args.gamma,
+            label_smoothing=args.label_smoothing,
+            grad_clip=args.grad_clip,
             val_split=args.val_split,
             seed=args.seed,
             augment=args.augment,
+            amp=args.amp,
+            channels_last=args.channels_last,
             device=args.device,
             out=args.out,
             resume=args.resume,
@@ -164,8 +248,9 @@ def run_train(args: argparse.Namespace) -> int:
         return 0
     best = result.history[result.best_epoch - 1] if result.best_epoch else result.final
     what = "val_acc" if best.get("val_acc") is not None else "train_acc"
+    test = f" (test_acc {best['test_acc']:.4f})" if best.get("test_acc") is not None else ""
     sys.stdout.write(
-        f"best epoch {result.best_epoch}: {what} {best[what]:.4f} -> {result.best}\n"
+        f"best epoch {result.best_epoch}: {what} {best[what]:.4f}{test} -> {result.best}\n"
         f"last epoch {result.final['epoch']} -> {result.last}\n"
     )
     if result.onnx is not None:

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from . import alexnet, emotion, googlenet, lenet, resnet, vgg
+from . import alexnet, emotion, googlenet, lenet, resnet, resnet_cifar, vgg
 from ._base import Classifier, InputSpec
 
-__all__ = ["Classifier", "InputSpec", "alexnet", "emotion", "googlenet", "lenet", "resnet", "vgg"]
+__all__ = [
+    "Classifier",
+    "InputSpec",
+    "alexnet",
+    "emotion",
+    "googlenet",
+    "lenet",
+    "resnet",
+    "resnet_cifar",
+    "vgg",
+]
