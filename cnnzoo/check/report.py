@@ -19,6 +19,7 @@ _VERDICTS = {
     "extra": "EXTRA",
     "note": "note",
     "not reached": "not reached",
+    "order": "ok (order)",
 }
 
 
@@ -114,7 +115,7 @@ def render(r: StudentReport) -> str:
         grid = [["layer", "type", "output", "expected", "params", "verdict"]]
         for row in r.rows:
             grid.append([
-                row.layer or "(none)",
+                row.layer or ("(not seen)" if row.verdict == "not reached" else "(none)"),
                 row.type,
                 shape_text(row.output) if row.output is not None else "-",
                 shape_text(row.expected) if row.expected is not None else "-",
