@@ -16,6 +16,7 @@ __all__ = ["check_html", "student_html", "table_html"]
 _ROW_COLOURS = {"match": h.GOOD, "erratum": h.NOTE, "mismatch": h.BAD, "absent": h.MUTED}
 _LAYER_COLOURS = {
     "match": h.GOOD,
+    "order": h.GOOD,
     "differs": h.BAD,
     "missing": h.BAD,
     "extra": h.BAD,
