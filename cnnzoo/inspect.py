@@ -113,6 +113,24 @@ class ExplainResult:
     layer: str | None
     features: torch.Tensor | None = field(repr=False)
     files: tuple[Path, ...] = ()
+    #: The image as the model sees it, uint8 (C, H, W), for the figures.
+    image: torch.Tensor | None = field(default=None, repr=False)
+
+    def figures(self) -> tuple[Any, Any]:
+        """The two pictures the PNG files show, as matplotlib Figures: the image beside its
+        saliency map, and the feature maps of ``layer`` (``None`` without a layer).
+
+        A notebook shows a Figure inline; ``fig.savefig(path)`` writes it. They are drawn on
+        matplotlib's Agg canvas: no window opens, pyplot's state is left alone.
+        """
+        if self.image is None:
+            raise InvalidArgumentError("this result holds no image to draw; explain() it again")
+        title = f"{self.label} ({self.probability:.1%})"
+        saliency = saliency_figure(self.image, self.saliency, title)
+        features = None
+        if self.features is not None and self.layer is not None:
+            features = features_figure(self.features, f"{self.layer} of {Path(self.path).name}")
+        return saliency, features
 
 
 # --------------------------------------------------------------------------------------------
@@ -378,20 +396,20 @@ def explain(
     index = int(probs.argmax())
     label, probability = labels[index], float(probs[index])
 
+    from PIL import Image
+
+    with Image.open(image) as img:
+        shown = preprocess.image_to_uint8(img)
     files: tuple[Path, ...] = ()
     if directory is not None:
-        from PIL import Image
-
-        with Image.open(image) as img:
-            shown = preprocess.image_to_uint8(img)
         stem = Path(image).stem
         title = f"{label} ({probability:.1%})"
-        pngs = [(directory / f"{stem}_saliency.png", _saliency_png(shown, sal, title))]
+        pngs = [(directory / f"{stem}_saliency.png", _png(saliency_figure(shown, sal, title)))]
         if features is not None and layer_name is not None:
             pngs.append(
                 (
                     directory / f"{stem}_features_{_safe_part(layer_name)}.png",
-                    _features_png(features, f"{layer_name} of {Path(image).name}"),
+                    _png(features_figure(features, f"{layer_name} of {Path(image).name}")),
                 )
             )
         files = _write_all(pngs)
@@ -404,6 +422,7 @@ def explain(
         layer=layer_name,
         features=features,
         files=files,
+        image=shown,
     )
 
 
@@ -412,12 +431,9 @@ def explain(
 
 
 def _figure(width: float, height: float) -> Any:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    from .display.figure import new_figure
 
-    fig = Figure(figsize=(width, height), dpi=100)
-    FigureCanvasAgg(fig)
-    return fig
+    return new_figure(width, height)
 
 
 def _png(fig: Any) -> bytes:
@@ -426,7 +442,8 @@ def _png(fig: Any) -> bytes:
     return buf.getvalue()
 
 
-def _saliency_png(shown: torch.Tensor, sal: torch.Tensor, title: str) -> bytes:
+def saliency_figure(shown: torch.Tensor, sal: torch.Tensor, title: str) -> Any:
+    """The image (uint8 (C, H, W)) beside its saliency map (H, W), as a matplotlib Figure."""
     fig = _figure(6.4, 3.4)
     # Fixed axes (no layout engine): the picture is the same for every image, and fast.
     left = fig.add_axes((0.02, 0.04, 0.42, 0.78))
@@ -444,7 +461,7 @@ def _saliency_png(shown: torch.Tensor, sal: torch.Tensor, title: str) -> bytes:
         ax.set_axis_off()
     fig.colorbar(heat, cax=bar)
     fig.suptitle(f"predicted: {title}")
-    return _png(fig)
+    return fig
 
 
 def feature_grid(features: torch.Tensor, *, limit: int = MAX_FEATURE_MAPS) -> torch.Tensor:
@@ -464,7 +481,8 @@ def feature_grid(features: torch.Tensor, *, limit: int = MAX_FEATURE_MAPS) -> to
     return grid
 
 
-def _features_png(features: torch.Tensor, title: str) -> bytes:
+def features_figure(features: torch.Tensor, title: str) -> Any:
+    """A layer's output (C, h, w) as a grid of its first channels, as a matplotlib Figure."""
     # One image of tiles, not one axes per channel: 64 axes take seconds to draw.
     import matplotlib
 
@@ -484,7 +502,7 @@ def _features_png(features: torch.Tensor, title: str) -> bytes:
         "(each scaled on its own; row by row from channel 0)",
         fontsize=9,
     )
-    return _png(fig)
+    return fig
 
 
 def _write_all(pngs: list[tuple[Path, bytes]]) -> tuple[Path, ...]:

@@ -1,5 +1,6 @@
-"""The figures of a training run, as PNG files: loss and accuracy curves, the confusion matrix
-and a grid of sample predictions.
+"""The figures of a training run: loss and accuracy curves, the confusion matrix, a grid of
+sample predictions, runs side by side; each as a matplotlib Figure (``*_figure``), which a
+notebook shows inline, and as a PNG file (``save_*``, drawn from that same Figure).
 
 matplotlib is imported here only, on first use, and through its object API with the Agg canvas:
 no window opens, and the backend of a user's own pyplot session is left alone. Every file is
@@ -17,16 +18,23 @@ import torch
 
 from .checkpoint import atomic_write
 
-__all__ = ["save_confusion_matrix", "save_history_plots", "save_runs_figure", "save_samples"]
+__all__ = [
+    "confusion_figure",
+    "history_figures",
+    "runs_figure",
+    "samples_figure",
+    "save_confusion_matrix",
+    "save_history_plots",
+    "save_runs_figure",
+    "save_samples",
+]
 
 
 def _figure(width: float, height: float) -> Any:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    # Agg canvas, no pyplot; the figure draws itself inline in a notebook (cnnzoo.display).
+    from .display.figure import new_figure
 
-    fig = Figure(figsize=(width, height), dpi=100)
-    FigureCanvasAgg(fig)
-    return fig
+    return new_figure(width, height)
 
 
 def _save(fig: Any, path: str | PathLike[str]) -> Path:
@@ -44,20 +52,13 @@ CURVES = (
 )
 
 
-def save_history_plots(
-    history: Sequence[dict[str, Any]],
-    loss_path: str | PathLike[str],
-    accuracy_path: str | PathLike[str],
-    *,
-    best_epoch: int | None = None,
-) -> tuple[Path, Path]:
-    """Loss per epoch and accuracy per epoch of every split the run has, as two PNG files;
-    the legend names each split, and a dotted line marks the epoch ``best.pth`` holds."""
+def history_figures(
+    history: Sequence[dict[str, Any]], *, best_epoch: int | None = None
+) -> tuple[Any, Any]:
+    """Loss per epoch and accuracy per epoch of every split the run has, as two Figures; the
+    legend names each split, and a dotted line marks the epoch ``best.pth`` holds."""
     out = []
-    for key, path, ylabel in (
-        ("loss", loss_path, "cross-entropy loss"),
-        ("acc", accuracy_path, "accuracy"),
-    ):
+    for key, ylabel in (("loss", "cross-entropy loss"), ("acc", "accuracy")):
         fig = _figure(6, 4)
         ax = fig.add_subplot()
         for prefix, label in CURVES:
@@ -73,15 +74,25 @@ def save_history_plots(
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-        out.append(_save(fig, path))
+        out.append(fig)
     return out[0], out[1]
 
 
-def save_runs_figure(
-    runs: Sequence[tuple[str, Sequence[dict[str, Any]]]], path: str | PathLike[str]
-) -> Path:
-    """Every run's validation accuracy and loss over epochs, side by side in one PNG (the test
-    curve where a run has no validation, dashed and named so)."""
+def save_history_plots(
+    history: Sequence[dict[str, Any]],
+    loss_path: str | PathLike[str],
+    accuracy_path: str | PathLike[str],
+    *,
+    best_epoch: int | None = None,
+) -> tuple[Path, Path]:
+    """:func:`history_figures` as two PNG files."""
+    loss, acc = history_figures(history, best_epoch=best_epoch)
+    return _save(loss, loss_path), _save(acc, accuracy_path)
+
+
+def runs_figure(runs: Sequence[tuple[str, Sequence[dict[str, Any]]]]) -> Any:
+    """Every run's validation accuracy and loss over epochs, side by side in one Figure (the
+    test curve where a run has no validation, dashed and named so)."""
     fig = _figure(12, 4.5)
     axes = [fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)]
     for name, history in runs:
@@ -99,16 +110,19 @@ def save_runs_figure(
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
-    return _save(fig, path)
+    return fig
 
 
-def save_confusion_matrix(
-    matrix: Sequence[Sequence[int]],
-    labels: Sequence[str],
-    path: str | PathLike[str],
-    *,
-    title: str = "",
+def save_runs_figure(
+    runs: Sequence[tuple[str, Sequence[dict[str, Any]]]], path: str | PathLike[str]
 ) -> Path:
+    """:func:`runs_figure` as a PNG file."""
+    return _save(runs_figure(runs), path)
+
+
+def confusion_figure(
+    matrix: Sequence[Sequence[int]], labels: Sequence[str], *, title: str = ""
+) -> Any:
     """The confusion matrix (rows: true class, columns: predicted) with counts in the cells."""
     k = len(labels)
     side = max(4.0, 0.55 * k + 2)
@@ -127,25 +141,25 @@ def save_confusion_matrix(
     for i in range(k):
         for j in range(k):
             value = int(matrix[i][j])
-            ax.text(
-                j,
-                i,
-                str(value),
-                ha="center",
-                va="center",
-                fontsize=8,
-                color="white" if value > top / 2 else "black",
-            )
-    return _save(fig, path)
+            ax.text(j, i, str(value), ha="center", va="center", fontsize=8,
+                    color="white" if value > top / 2 else "black")  # fmt: skip
+    return fig
 
 
-def save_samples(
-    images: torch.Tensor,
-    true: Sequence[int],
-    predicted: Sequence[int],
+def save_confusion_matrix(
+    matrix: Sequence[Sequence[int]],
     labels: Sequence[str],
     path: str | PathLike[str],
+    *,
+    title: str = "",
 ) -> Path:
+    """:func:`confusion_figure` as a PNG file."""
+    return _save(confusion_figure(matrix, labels, title=title), path)
+
+
+def samples_figure(
+    images: torch.Tensor, true: Sequence[int], predicted: Sequence[int], labels: Sequence[str]
+) -> Any:
     """A grid of uint8 images (N, C, H, W) titled "predicted (true)", wrong ones in red."""
     n = len(true)
     cols = min(n, 8) or 1
@@ -166,4 +180,15 @@ def save_samples(
         )
         ax.axis("off")
     fig.suptitle("predicted (true); wrong ones in red", fontsize=9)
-    return _save(fig, path)
+    return fig
+
+
+def save_samples(
+    images: torch.Tensor,
+    true: Sequence[int],
+    predicted: Sequence[int],
+    labels: Sequence[str],
+    path: str | PathLike[str],
+) -> Path:
+    """:func:`samples_figure` as a PNG file."""
+    return _save(samples_figure(images, true, predicted, labels), path)

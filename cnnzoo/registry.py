@@ -163,6 +163,17 @@ class ModelCard:
         """The source's labels for ``num_classes`` classes, or ``None``."""
         return dict(self.known_labels).get(num_classes)
 
+    def _repr_html_(self) -> str:
+        # A notebook shows the card as a table (cnnzoo.display); repr() stays the dataclass's.
+        from .display.cards import card_html
+
+        return card_html(self)
+
+    def _repr_markdown_(self) -> str:
+        from .display.cards import card_markdown
+
+        return card_markdown(self)
+
 
 _ENTRIES: dict[str, _Entry] = {}
 _KEYS: dict[str, str] = {}  # normalised name or alias -> canonical name

@@ -131,6 +131,24 @@ class RunsComparison:
         rule = "  ".join("-" * w for w in widths)
         return "\n".join([line(headers), rule, *(line(r) for r in rows)])
 
+    def plot(self) -> Any:
+        """Every run's validation accuracy and loss over epochs, as a matplotlib Figure (what
+        :meth:`figure` writes; a notebook shows it inline)."""
+        from .plots import runs_figure
+
+        return runs_figure([(r.name, r.history) for r in self.runs])
+
+    def _repr_html_(self) -> str:
+        # A notebook shows the table, the differing options marked, the best run green.
+        from .display.runs import runs_html
+
+        return runs_html(self)
+
+    def _repr_markdown_(self) -> str:
+        from .display.runs import runs_markdown
+
+        return runs_markdown(self)
+
     def figure(self, path: str | PathLike[str]) -> Path:
         """Every run's validation accuracy and loss over epochs, in one PNG."""
         from .plots import save_runs_figure

@@ -163,6 +163,15 @@ class Summary:
         # What a notebook or the REPL shows: the table, as torchinfo does.
         return self.__str__()
 
+    def _repr_html_(self) -> str:
+        # A notebook shows the rows as an HTML table (cnnzoo.display); str() stays torchinfo's.
+        from .display.summary import summary_html
+
+        return summary_html(self)
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_") or name == "stats":
             raise AttributeError(name)
@@ -374,8 +383,9 @@ def summary(
     batch_size: int = 1,
     depth: int = 3,
     columns: str | Sequence[str] = DEFAULT_COLUMNS,
+    steps: bool = False,
     **model_kwargs: Any,
-) -> Summary:
+) -> Any:
     """torchinfo's summary of a model, as an object that renders itself (it never prints).
 
     Args:
@@ -387,6 +397,9 @@ def summary(
         depth: how deep nested layers are shown (torchinfo's ``depth``).
         columns: torchinfo's columns, as names or one comma-separated string: any of
             :data:`COLUMNS`.
+        steps: return the dimension walk-through instead (``cnnzoo summary --steps``): every
+            layer's output size with the course's formula and its parameters with the
+            arithmetic, as a [`Walkthrough`][cnnzoo.check.steps.Walkthrough] (batch 1).
         **model_kwargs: the builder's options (``num_classes``, ``in_chans``, ...), with a name.
 
     Returns:
@@ -426,6 +439,11 @@ def summary(
         name = getattr(model, "model_name", None) or type(model).__name__
         fast = False
     sample = _check_size(input_size) if input_size is not None else _default_input(model, name)
+    if steps:
+        from .check.steps import walkthrough
+        from .check.structure import read_structure
+
+        return walkthrough(read_structure(model, sample), name)
     stats = statistics(
         model,
         sample,

@@ -346,3 +346,97 @@ def test_cli_weights_are_loaded_into_the_students_file(tmp_path, capsys):
     code, out, err = cli(["check", "emotionnet", "--model", target, "--weights", str(bad)], capsys)
     assert code == 1 and out == ""
     assert "does not fit emotionNet" in err and err.count("\n") == 1
+
+
+# --- second round: conv as Linear, after a crash, activation/pool order, more usual ways -------
+
+
+@pytest.mark.parametrize(
+    ("name", "cls", "kwargs", "reference"),
+    [
+        ("lenet_c5_as_conv", "LeNet", {}, "lenet5_004"),  # document 004's text: C5 is a conv
+        ("lenet_all_conv", "LeNet", {}, "lenet5"),  # 1x1 convs on 1x1 maps for F6 and the output
+        ("lenet_ok_view_log_softmax", "LeNet", {}, "lenet5_004"),
+        ("lenet_bn_dropout_softmax", "LeNet", {}, "lenet5"),
+        ("emotion_ok_ordereddict_view", "emotionNet", {}, "emotionnet_000"),
+        ("emotion_ok_modulelist", "emotionNet", {}, "emotionnet_000"),
+        ("emotion_num_classes_softmax", "emotionNet", {"num_classes": 7}, "emotionnet"),
+        ("lenet_3x3_num_flat_features", "Net", {}, "lenet5_3x3_001"),  # hooks; the sizes row
+    ],
+)
+def test_more_correct_networks_match(name, cls, kwargs, reference):
+    report = cnnzoo.check(reference, model=load(name, cls, **kwargs))
+    assert report.ok, (report.first_difference, report.failures)
+    assert all(r.verdict not in ("missing", "extra", "differs") for r in report.student.rows)
+
+
+def test_a_conv_over_the_whole_map_is_the_linear_it_computes():
+    report = cnnzoo.check("lenet5_004", model=load("lenet_c5_as_conv", "LeNet"))
+    row = next(r for r in report.student.rows if r.layer == "net.6")
+    assert (row.verdict, row.expected, row.reference) == ("match", [120, 1, 1], "fc1")
+    assert any("Conv2d(16, 120, 5) on the 16x5x5 map" in n and "Linear(400, 120)" in n
+               for n in report.notes)  # fmt: skip
+    (table,) = report.tables
+    assert table.ok and next(r for r in table.rows if r.id == "fc1").module == "net.6"
+    # ... and its parameters are still compared: 100 filters is the first difference
+    wrong = cnnzoo.check("lenet5", model=load("lenet_c5_conv_100_filters", "LeNet"))
+    d = wrong.differences[0]
+    assert (d.layer, d.field, d.expected, d.got) == ("net.6", "out_channels", 120, 100)
+    assert "5*5*16*100 + 100 = 40,100 parameters, expected 400*120 + 120 = 48,120" in d.cause
+    assert [x.consequence for x in wrong.differences[1:]] == [True, True]
+
+
+def test_layers_after_a_crash_are_not_reached_never_missing():
+    report = cnnzoo.check("emotionnet", model=load("emotion_gray_functional_crash"))
+    assert len(report.differences) == 1
+    assert report.differences[0].cause == "conv1 takes 1 channel; the input gives 3 (3 x 48 x 48)"
+    verdicts = [r.verdict for r in report.student.rows]
+    assert verdicts[0] == "differs" and set(verdicts[1:]) == {"not reached"}
+    pools = [r for r in report.student.rows if r.type == "MaxPool2d"]
+    assert len(pools) == 3 and all(r.layer.startswith("F.max_pool2d") for r in pools)
+    # hooks (torch.fx fails on the `if`): what they never saw is not reached, the classes are
+    # the last Linear's (3, not fc1's 256), and no layer is "never called"
+    hooks = cnnzoo.check("emotionnet", model=load("emotion_if_shape_pool_stride"))
+    assert hooks.student.method == "hooks" and hooks.student.num_classes == 3
+    assert hooks.differences[0].layer == "F.max_pool2d after conv2"
+    assert hooks.differences[0].field == "stride"
+    tail = [r for r in hooks.student.rows if r.layer is None]
+    assert tail and {r.verdict for r in tail} == {"not reached"}
+    assert not any("never called" in n for n in hooks.notes)
+
+
+def test_activation_before_the_pool_shows_the_shape_at_the_students_position():
+    report = cnnzoo.check("emotionnet", model=load("emotion_act_before_pool_padding"))
+    act = report.student.rows[1]
+    assert (act.layer, act.verdict) == ("F.leaky_relu after conv1", "order")
+    assert act.expected == act.output == [64, 48, 48]
+    assert any("computes the same" in n and "max pool" in n for n in report.notes)
+    assert report.differences[0].layer == "conv2" and report.differences[0].field == "padding"
+    assert "ok (order)" in str(report)
+
+
+@pytest.mark.parametrize(
+    ("name", "cls", "reference", "layer", "field", "cause"),
+    [
+        ("lenet_mnist_28_padding2", "LeNet", "lenet5", "conv1", "padding",
+         "(32 + 2*2 - 5)/1 + 1 = 32, expected (32 - 5)/1 + 1 = 28"),
+        ("lenet_view_wrong_size", "LeNet", "lenet5", "x.view after conv2", "output",
+         "x.view(-1, 256) asks for 256 values per image; the 16 x 5 x 5 map before it has 400"),
+        ("emotion_residual_add", "emotionNet", "emotionnet", "skip", "layer",
+         "a 3x3 conv with 64 filters that Figure 2 does not have"),
+        ("emotion_cat_branches", "emotionNet", "emotionnet", "a", "layer",
+         "a 3x3 conv with 32 filters that Figure 2 does not have"),
+    ],
+)  # fmt: skip
+def test_more_mistakes_first_difference(name, cls, reference, layer, field, cause):
+    report = cnnzoo.check(reference, model=load(name, cls))
+    d = report.differences[0]
+    assert (d.layer, d.field) == (layer, field) and cause in d.cause, d.cause
+    if name == "lenet_mnist_28_padding2":
+        assert any("network for 28x28 inputs" in n for n in report.notes)
+
+
+def test_a_constructor_argument_without_default_asks_for_model_args(capsys):
+    path = f"{STUDENTS / 'emotion_num_classes_softmax.py'}:emotionNet"
+    code, _, err = cli(["check", "emotionnet", "--model", path], capsys)
+    assert code == 1 and "needs arguments (num_classes)" in err and "--model-args" in err

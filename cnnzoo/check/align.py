@@ -5,6 +5,11 @@ one by one, as an edit distance over their kinds: a missing pool or an extra con
 the layers after it still find their partners. The others (activations, Dropout, BatchNorm) are
 aligned within each block, between one conv or linear and the next: conv -> LeakyReLU -> pool
 and conv -> pool -> LeakyReLU are the same block.
+
+A conv whose kernel covers its whole input map (LeNet-5's C5: ``Conv2d(16, 120, 5)`` on the
+16x5x5 map, output 120x1x1) is a fully connected layer written as a conv: it lines up with a
+reference Linear of ``C*K*K`` inputs, and the flatten that follows it with the reference's
+flatten before the Linear (and the other way round).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from dataclasses import dataclass
 
 from .structure import STRUCTURAL, Layer, Structure
 
-__all__ = ["Pair", "align"]
+__all__ = ["Pair", "align", "as_linear"]
 
 _GAP = 1.0
 _NEVER = 1e9
@@ -28,7 +33,51 @@ class Pair:
     got: Layer | None
 
 
+def as_linear(la: Layer | None) -> tuple[int, int] | None:
+    """(in_features, out_features) of a conv whose kernel covers its whole input map (it
+    computes what a Linear on the flattened map computes); None for any other layer."""
+    if la is None or la.kind != "conv" or not la.input or len(la.input) < 2:
+        return None
+    a = la.attrs
+    spatial = list(la.input[1:])
+    flat = (
+        la.input[0] == a.get("in_channels")
+        and a.get("groups", 1) == 1
+        and list(a.get("kernel", [])) == spatial
+        and a.get("padding") == [0] * len(spatial)
+        and all(d == 1 for d in a.get("dilation", [1]))
+    )
+    if not flat:
+        return None
+    n_in = a["in_channels"]
+    for k in spatial:
+        n_in *= k
+    return n_in, a["out_channels"]
+
+
+def _fc_order(layers: Sequence[Layer]) -> list[Layer]:
+    """The structural layers with each flatten moved before the run of conv-as-Linear layers
+    just before it: conv(16, 120, 5) -> flatten reads as flatten -> Linear(400, 120)."""
+    out = list(layers)
+    for i in range(len(out)):
+        if out[i].kind != "flatten":
+            continue
+        j = i
+        while j > 0 and as_linear(out[j - 1]) is not None:
+            j -= 1
+        if j < i:
+            out.insert(j, out.pop(i))
+    return out
+
+
 def _cost(a: Layer, b: Layer) -> float:
+    if {a.kind, b.kind} == {"conv", "linear"}:
+        conv, lin = (a, b) if a.kind == "conv" else (b, a)
+        eq = as_linear(conv)
+        if eq is None:
+            return _NEVER
+        la = lin.attrs
+        return 0.05 + 0.1 * ((eq[0] != la["in_features"]) + (eq[1] != la["out_features"]))
     if a.kind != b.kind:
         return _NEVER
     if a.kind in ("pool", "act", "norm") and a.type != b.type:
@@ -85,7 +134,7 @@ def _blocks(layers: Sequence[Layer], anchors: dict[int, int]) -> dict[int, list[
 def align(ref: Structure, got: Structure) -> list[Pair]:
     """Every layer of both structures, paired, in the student's order (a reference layer with
     no partner sits where the reference has it)."""
-    main = _edit(ref.structural(), got.structural())
+    main = _edit(_fc_order(ref.structural()), _fc_order(got.structural()))
     ref_anchor: dict[int, int] = {}
     got_anchor: dict[int, int] = {}
     for k, p in enumerate(main):

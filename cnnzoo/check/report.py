@@ -19,6 +19,7 @@ _VERDICTS = {
     "extra": "EXTRA",
     "note": "note",
     "not reached": "not reached",
+    "order": "ok (order)",
 }
 
 
@@ -85,6 +86,12 @@ class StudentReport:
     def __str__(self) -> str:
         return render(self)
 
+    def _repr_html_(self) -> str:
+        from ..display.check import student_html
+        from ..display.html import block
+
+        return block(student_html(self))
+
 
 def _wrap(text: str, indent: str = "  ", width: int = 100) -> str:
     return textwrap.fill(text, width, initial_indent=indent, subsequent_indent=indent + "  ",
@@ -108,7 +115,7 @@ def render(r: StudentReport) -> str:
         grid = [["layer", "type", "output", "expected", "params", "verdict"]]
         for row in r.rows:
             grid.append([
-                row.layer or "(none)",
+                row.layer or ("(not seen)" if row.verdict == "not reached" else "(none)"),
                 row.type,
                 shape_text(row.output) if row.output is not None else "-",
                 shape_text(row.expected) if row.expected is not None else "-",
@@ -224,6 +231,12 @@ class CheckReport:
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent)
+
+    def _repr_html_(self) -> str:
+        # A notebook shows verdicts coloured, errata with causes, the first difference marked.
+        from ..display.check import check_html
+
+        return check_html(self)
 
     def __str__(self) -> str:
         parts = [str(self.student)] if self.student is not None else []

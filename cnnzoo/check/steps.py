@@ -8,13 +8,13 @@ conv, in*out + out for a Linear), so each number can be followed and checked by 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .formula import params_text, shape_text, size_text
 from .structure import Structure
 
-__all__ = ["Step", "render_steps", "steps"]
+__all__ = ["Step", "Walkthrough", "render_steps", "steps", "walkthrough"]
 
 
 @dataclass(frozen=True)
@@ -70,3 +70,51 @@ def render_steps(structure: Structure, title: str) -> str:
     if structure.method_note:
         lines.append(structure.method_note)
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Walkthrough:
+    """The dimension exercise of one network, as ``summary(..., steps=True)`` returns it.
+
+    ``str()`` is the text ``cnnzoo summary --steps`` prints; a notebook shows it as a table.
+    """
+
+    title: str
+    input_size: tuple[int, ...]
+    steps: tuple[Step, ...]
+    total_params: int
+    #: The forward pass's error, when it fails part way (the steps stop there).
+    error: str | None
+    method_note: str | None
+    structure: Structure = field(repr=False, compare=False)
+
+    def __str__(self) -> str:
+        return render_steps(self.structure, self.title)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document of ``cnnzoo summary --steps --format json``."""
+        return {
+            "format": "cnnzoo.steps/1",
+            "model": self.title,
+            "input_size": list(self.input_size),
+            "steps": [s.to_dict() for s in self.steps],
+            "total_params": self.total_params,
+            "error": self.error,
+        }
+
+    def _repr_html_(self) -> str:
+        from ..display.steps import steps_html
+
+        return steps_html(self)
+
+
+def walkthrough(structure: Structure, title: str) -> Walkthrough:
+    return Walkthrough(
+        title=title,
+        input_size=tuple(structure.input_size),
+        steps=tuple(steps(structure)),
+        total_params=structure.total_params,
+        error=structure.crash.error if structure.crash is not None else None,
+        method_note=structure.method_note,
+        structure=structure,
+    )

@@ -287,6 +287,15 @@ def describe_call(
     return "other", fname, {}
 
 
+def _known_unrun(fname: str) -> bool:
+    """A functional call that is a layer whatever its shapes (a pool, an activation...)."""
+    f = fname.lstrip("_")
+    return (
+        f in _POOLS or f in _ADAPTIVE or f in _ACTS or f.startswith("dropout")
+        or f in ("softmax", "log_softmax")
+    )  # fmt: skip
+
+
 def _is_shape(value: Any) -> bool:
     return isinstance(value, (list, tuple)) and all(isinstance(v, int) for v in value)
 
@@ -414,8 +423,10 @@ def read_structure(model: nn.Module, input_size: Sequence[int]) -> Structure:
         own = sum(p.numel() for p in m.parameters())
         if own and not list(m.children()):
             unused.append((path, repr(m), own))
+    if crash is not None and method == "hooks":
+        unused = []  # hooks saw nothing after the crash: "never called" cannot be told
     linears = [la for la in layers if la.kind == "linear"]
-    if linears:
+    if linears and crash is None:
         num_classes = linears[-1].attrs["out_features"]
     else:
         heads = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
@@ -470,6 +481,8 @@ def _read_fx(model: nn.Module, size: list[int]) -> tuple:
             result = runner.run(x)
         except Exception as exc:
             crash_exc = exc
+            while crash_exc.__cause__ is not None and "ShapeProp" in str(crash_exc):
+                crash_exc = crash_exc.__cause__  # the student's error, not fx's wrapper
             result = None
     failed = runner.current if crash_exc is not None else None
     b = _Builder(model)
@@ -495,13 +508,16 @@ def _read_fx(model: nn.Module, size: list[int]) -> tuple:
             if fname == "getitem":
                 continue
             if not reached and n is not failed:
-                # Not run: a flatten is still known by its call; others are not shapes.
+                # Not run: a flatten is still known by its call, a pool, an activation, a
+                # Dropout by their arguments; others (arithmetic) are not layers one can tell.
                 if fname in ("flatten", "view", "reshape"):
                     b.layers.append(
                         Layer(len(b.layers), f"{_call_text(fname, n.op == 'call_method')} after "
                               f"{b.last_name}", "flatten", "Flatten",
                               _call_text(fname, n.op == "call_method"))
                     )  # fmt: skip
+                elif _known_unrun(fname):
+                    b.function(fname, n.op == "call_method", n.args, n.kwargs, None, None)
                 continue
             # A view that fails (x.view(-1, 6400) of 4096 values) is still the flatten it meant.
             fake_out = outs if reached else ([math.prod(ins)] if ins else None)

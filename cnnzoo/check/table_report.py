@@ -184,6 +184,12 @@ class TableReport:
     def __str__(self) -> str:
         return _render_table(self)
 
+    def _repr_html_(self) -> str:
+        from ..display.check import table_html
+        from ..display.html import block
+
+        return block(table_html(self))
+
 
 # --- text ----------------------------------------------------------------------------------
 
@@ -195,7 +201,9 @@ def _cell_text(c: Cell) -> str:
     if c.verdict != "match":
         return f"{text} (model {_show(c.field, c.model)})"
     if c.as_table is not None and c.as_table != c.model:
-        return f"{text} (= {_show(c.field, c.model)} +{c.as_table - c.model:,})"
+        if not (isinstance(c.as_table, int) and isinstance(c.model, int)):
+            return f"{text} (= {_show(c.field, c.model)})"  # a conv read as its Linear
+        return f"{text} (= {_show(c.field, c.model)} {c.as_table - c.model:+,})"
     return text
 
 
@@ -318,6 +326,10 @@ def _notes(t: TableReport) -> list[str]:
         (r.id, c) for r in (*t.rows, *t.totals) for c in r.cells
         if c.as_table is not None and c.as_table != c.model
     ]  # fmt: skip
+    read_as = [(i, c) for i, c in translated if not isinstance(c.as_table, int)]
+    translated = [(i, c) for i, c in translated if isinstance(c.as_table, int)]
+    for row_id, c in read_as:  # a conv over its whole map, read as the Linear printed
+        notes.append(f"* row {row_id}: {c.note}; shown as 'table (= model)'")
     if translated:
         what = translated[0][1].note or "the table's counting"
         notes.append(

@@ -410,9 +410,19 @@ def _structure_row(spec: Spec, row: SpecRow, facts: StructureFacts, judge: _Judg
     if row.kind == "input":
         add("output", _to_layout(facts.input_size, layout))
     elif row.kind == "input_range":
-        add("sizes", None)
+        # A student's network is read at one input in its child process: the range of sizes
+        # it takes is not measured, so the row is not judged (cnnzoo's own model is).
+        why = "not measured for your network (it is read at one input size)"
+        cells.append(Cell("sizes", row.printed["sizes"], None, None, "absent", None, why))
     elif row.kind == "parameters":
-        add("count", len(shapes))
+        norms = {la.module for la in facts.structure.layers if la.kind == "norm" and la.module}
+        added = [n for n, _ in shapes if n.rsplit(".", 1)[0] in norms]
+        if added and _matches("count", row.printed["count"], len(shapes) - len(added)):
+            # BatchNorm the student added (a note of the check): the document's count without it
+            note = f"without the {len(added)} tensors of the added BatchNorm layers"
+            add("count", len(shapes), len(shapes) - len(added), note)
+        else:
+            add("count", len(shapes))
     elif row.kind == "tensor":
         which = row.tensor or ""
         m = re.fullmatch(r"params\[(\d+)\]", which)
@@ -445,10 +455,20 @@ def _structure_row(spec: Spec, row: SpecRow, facts: StructureFacts, judge: _Judg
         else:
             if la is not None:
                 module = la.label
+            eq = _conv_as_linear(la, row.printed)
             for fld in row.printed:
                 if fld == "params":
                     raw, as_table, note = facts.count(path, spec.convention)
                     add(fld, raw, as_table if as_table != raw else None, note)
+                elif eq is not None and fld == "output":
+                    add(fld, (eq[1],), None, eq[2])
+                elif eq is not None and fld in ("repr", "type"):
+                    as_linear_value = {
+                        "repr": f"Linear(in_features={eq[0]}, out_features={eq[1]}, "
+                        f"bias={la.attrs['bias']})",
+                        "type": "Linear",
+                    }[fld]
+                    add(fld, facts.value(fld, path), as_linear_value, eq[2])
                 elif fld == "output":
                     add(fld, _to_layout(facts.value(fld, path), layout))
                 else:
@@ -460,6 +480,24 @@ def _structure_row(spec: Spec, row: SpecRow, facts: StructureFacts, judge: _Judg
         cells=tuple(cells),
         note=row.note or row.absent,
     )
+
+
+def _conv_as_linear(la: Any, printed: Mapping[str, Any]) -> tuple[int, int, str] | None:
+    """(in, out, note) where the student's layer is a conv covering its whole input map and
+    the table prints a Linear there (LeNet-5's C5): the same map, read as that Linear."""
+    from .align import as_linear
+
+    eq = as_linear(la)
+    shown = str(printed.get("repr", "")) + str(printed.get("type", ""))
+    if eq is None or "Linear" not in shown:
+        return None
+    kern = la.attrs["kernel"]
+    k = str(kern[0]) if len(set(kern)) == 1 else str(tuple(kern))
+    note = (
+        f"{la.label} is Conv2d({la.attrs['in_channels']}, {eq[1]}, {k}) on its whole "
+        f"{'x'.join(map(str, la.input))} map: the same as Linear({eq[0]}, {eq[1]})"
+    )
+    return eq[0], eq[1], note
 
 
 def _structure_totals(spec: Spec, facts: StructureFacts, judge: _Judge) -> tuple[RowReport, ...]:

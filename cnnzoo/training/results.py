@@ -88,6 +88,33 @@ class TrainResult:
         """The last epoch's history entry."""
         return self.history[-1]
 
+    def plot(self) -> tuple[Any, Any]:
+        """The loss and accuracy curves (``loss.png``, ``accuracy.png``) as matplotlib Figures.
+
+        A notebook shows them inline; ``fig.savefig(path)`` writes one. No window opens.
+        """
+        from ..plots import history_figures
+
+        return history_figures(self.history, best_epoch=self.best_epoch)
+
+    def plot_confusion(self) -> Any:
+        """The validation confusion matrix of ``best.pth`` as a Figure (``None`` without one)."""
+        from ..plots import confusion_figure
+
+        if self.confusion is None:
+            return None
+        return confusion_figure(
+            self.confusion,
+            self.labels,
+            title=f"best.pth (epoch {self.best_epoch}) on the validation images",
+        )
+
+    def _repr_html_(self) -> str:
+        # A notebook shows the epochs and the confusion matrix as tables (cnnzoo.display).
+        from ..display.training import train_html
+
+        return train_html(self)
+
 
 @dataclass
 class EvalReport:
@@ -122,6 +149,25 @@ class EvalReport:
     def to_dict(self) -> dict[str, Any]:
         """Plain types only, for ``json.dumps``."""
         return asdict(self)
+
+    def plot(self) -> Any:
+        """The confusion matrix as a matplotlib Figure (shown inline in a notebook)."""
+        from ..plots import confusion_figure
+
+        return confusion_figure(
+            self.confusion, self.labels, title=f"{self.checkpoint} on the {self.split} images"
+        )
+
+    def _repr_html_(self) -> str:
+        # A notebook shows the metrics and the confusion matrix as tables (cnnzoo.display).
+        from ..display.training import eval_html
+
+        return eval_html(self)
+
+    def _repr_markdown_(self) -> str:
+        from ..display.training import eval_markdown
+
+        return eval_markdown(self)
 
     def __str__(self) -> str:
         width = max(5, *(len(label) + len(str(i)) + 1 for i, label in enumerate(self.labels)))

@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from ..checkpoint import Checkpoint, atomic_write, read_checkpoint
+from ..display.progress import resolve_progress
 from ..divergence import NonFiniteLoss, diverged, use_given_lr
 from ..errors import CheckpointError, InvalidArgumentError
 from ..preprocess import Preprocess, preprocess_for
@@ -76,7 +77,7 @@ def train(
     download: bool = False,
     plots: bool = True,
     channels_last: bool | None = None,
-    progress: Callable[[TrainEvent], None] | None = None,
+    progress: Callable[[TrainEvent], None] | bool | None = None,
     pretrained: bool | None = None,
     weights: str | None = None,
     freeze_backbone: bool | None = None,
@@ -127,7 +128,8 @@ def train(
         channels_last: the memory format of the batches and weights; default: where it was
             measured faster (convolutional models on the CPU).
         progress: called with a [`TrainEvent`][cnnzoo.training.TrainEvent] at the start, on
-            every step, at every epoch's end and at the end (rank 0 only).
+            every step, at every epoch's end and at the end (rank 0 only); ``True`` shows a
+            ``tqdm.auto`` bar per epoch (a widget in a notebook with ipywidgets, text otherwise).
         pretrained: fine-tune the default published weights: backbone loaded, a new head for
             the data's classes, images brought to the backbone's size, channels and
             normalisation (see [`cnnzoo.pretrained.finetune`][cnnzoo.pretrained.finetune]).
@@ -193,7 +195,8 @@ def train(
         lock = claim_run_dir(out_path, resume_path) if dist.rank == 0 else None
         run = _Run.build(
             card.name, cfg, sets, preprocess, dist, dev, out_path, ckpt, resume_path,
-            channels_last=channels_last, progress=progress, device_arg=str(device), tune=tune,
+            channels_last=channels_last, progress=resolve_progress(progress),
+            device_arg=str(device), tune=tune,
         )  # fmt: skip
         run_epochs(run)
         return run.finish(plots=plots, onnx=onnx)
