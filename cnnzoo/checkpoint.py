@@ -62,15 +62,16 @@ def read_checkpoint(path: str | PathLike[str]) -> Checkpoint:
     try:
         obj = torch.load(p, map_location="cpu", weights_only=True)
     except Exception as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CheckpointError(
-            f"cannot read weights file {str(p)!r}: it is damaged or not a PyTorch file "
-            f"saved with torch.save ({first})"
-        ) from exc
+        raise CheckpointError(_load_failure(p, exc)) from exc
+    if isinstance(obj, Mapping) and isinstance(obj.get("format"), str):
+        from ._ckpt_fields import check_format
+
+        check_format(obj["format"], p)
     if isinstance(obj, Mapping) and obj.get("format") == CHECKPOINT_FORMAT:
-        sd = obj.get("state_dict")
-        if not isinstance(sd, Mapping):
-            raise CheckpointError(f"cnnzoo checkpoint {str(p)!r} has no state_dict")
+        from ._ckpt_fields import check_fields
+
+        check_fields(obj, p)
+        sd = obj["state_dict"]
         extra = {
             k: v
             for k, v in obj.items()
@@ -85,6 +86,25 @@ def read_checkpoint(path: str | PathLike[str]) -> Checkpoint:
             "save weights with torch.save(model.state_dict(), path)"
         )
     return Checkpoint(dict(obj))
+
+
+def _load_failure(p: Path, exc: BaseException) -> str:
+    text = str(exc).strip()
+    if "weights only load failed" in text.lower() or "unsupported global" in text.lower():
+        # torch's own advice (load with weights_only=False) would run the file's code.
+        return (
+            f"weights file {str(p)!r} holds Python objects besides tensors (a pickled model, "
+            "numpy arrays, ...), which cnnzoo does not load: unpickling them can run any code. "
+            "Save the weights alone with torch.save(model.state_dict(), path)"
+        )
+    if isinstance(exc, EOFError) or not text:
+        first = "the file is empty" if p.stat().st_size == 0 else "it ends too early"
+    else:
+        first = text.splitlines()[0][:200]
+    return (
+        f"cannot read weights file {str(p)!r}: it is damaged or not a PyTorch file saved "
+        f"with torch.save ({first})"
+    )
 
 
 def _listing(keys: list[str], limit: int = 3) -> str:
@@ -144,7 +164,10 @@ def atomic_write(path: str | PathLike[str], write: Any) -> Path:
         raise FileNotFoundError(f"directory {str(directory)!r} does not exist; create it first")
     if not os.access(directory, os.W_OK):
         raise PermissionError(f"directory {str(directory)!r} is not writable")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    from ._files import sweep_stale, temp_prefix
+
+    sweep_stale(directory, target.name)  # what a killed process left behind
+    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(target.name), suffix=".tmp", dir=directory)
     os.close(fd)
     try:
         write(Path(tmp))

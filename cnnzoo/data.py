@@ -225,6 +225,14 @@ def load_data(
     problems.raise_if_strict()
     if test is not None and list(test.classes) != list(train.classes):
         raise DataError(_class_mismatch(train, test))
+    present = train.labels.unique() if len(train) else train.labels
+    if len(present) == 1:
+        only = int(present[0])
+        name = train.classes[only] if 0 <= only < len(train.classes) else str(only)
+        raise DataError(
+            f"{scheme}:{rest}: every training image is of one class ({name!r}, label {only}); "
+            "a classifier needs images of at least two classes"
+        )
     messages = problems.messages()
     return DataSplits(
         train=train,
@@ -429,8 +437,10 @@ def _mnist_loader(class_name: str, scheme: str, classes: Sequence[str]) -> Calla
                 images, targets = ds.data, ds.targets
             except Exception as exc:  # torchvision raises RuntimeError, AssertionError, URLError
                 what = "download" if missing else "read"
+                first = " ".join(str(exc).split())[:200] or type(exc).__name__
+                hint = "" if missing else "; they are damaged or not idx files: fetch them again"
                 raise DataError(
-                    f"{scheme}:{path}: cannot {what} the {split} files in {raw}: {exc}"
+                    f"{scheme}:{path}: cannot {what} the {split} files in {raw}: {first}{hint}"
                 ) from exc
             source = f"{class_name} {split} ({raw})"
             if images.dtype != torch.uint8 or images.ndim != 3:
@@ -469,12 +479,45 @@ def _read_cifar_batch(file: Path) -> tuple[np.ndarray, list[int]]:
         with open(file, "rb") as f:
             # NOTE: a pickle, as torchvision reads it; only open CIFAR batches you trust.
             entry = pickle.load(f, encoding="latin1")
-        data = np.asarray(entry["data"], dtype=np.uint8)
-        targets = list(entry["labels"] if "labels" in entry else entry["fine_labels"])
     except Exception as exc:
-        raise DataError(f"cannot read CIFAR-10 batch {file}: {exc}") from exc
+        first = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise DataError(
+            f"cannot read CIFAR-10 batch {file}: damaged or not a pickle ({first})"
+        ) from exc
+    if not isinstance(entry, dict) or "data" not in entry:
+        raise DataError(
+            f"CIFAR-10 batch {file} holds a {type(entry).__name__}, not the batch dict with "
+            "'data' and 'labels'; use the python version of CIFAR-10 (cifar-10-python.tar.gz)"
+        )
+    raw = entry.get("labels", entry.get("fine_labels"))
+    if not isinstance(raw, (list, tuple, np.ndarray)):
+        raise DataError(
+            f"CIFAR-10 batch {file}: its labels are a {type(raw).__name__}, expected a list "
+            "of integers 0..9"
+        )
+    targets: list[int] = []
+    for i, label in enumerate(raw):
+        if isinstance(label, (bool, np.bool_)) or not isinstance(label, (int, np.integer)):
+            raise DataError(
+                f"CIFAR-10 batch {file}: label {i} is {str(label)[:20]!r}, not an integer 0..9"
+            )
+        if not 0 <= int(label) < 2**31:
+            raise DataError(f"CIFAR-10 batch {file}: label {i} is {int(label)}, outside 0..9")
+        targets.append(int(label))
+    try:
+        data = np.asarray(entry["data"])
+    except Exception as exc:
+        raise DataError(f"CIFAR-10 batch {file}: its data is not an array ({exc})") from exc
+    if data.dtype != np.uint8:
+        if data.dtype.kind not in "iu" or (data.size and (data.min() < 0 or data.max() > 255)):
+            raise DataError(
+                f"CIFAR-10 batch {file}: data of type {data.dtype}, expected bytes (uint8 0..255)"
+            )
+        data = data.astype(np.uint8)
     if data.ndim != 2 or data.shape[1] != 3 * 32 * 32:
         raise DataError(f"CIFAR-10 batch {file}: data of shape {data.shape}, expected (N, 3072)")
+    if len(targets) != data.shape[0]:
+        raise DataError(f"CIFAR-10 batch {file}: {data.shape[0]} images but {len(targets)} labels")
     return data, targets
 
 
@@ -513,7 +556,12 @@ def _load_cifar10(
             with open(meta, "rb") as f:
                 classes = list(pickle.load(f, encoding="latin1")["label_names"])
         except Exception as exc:
-            raise DataError(f"cannot read CIFAR-10 class names from {meta}: {exc}") from exc
+            first = " ".join(str(exc).split())[:200] or type(exc).__name__
+            raise DataError(f"cannot read CIFAR-10 class names from {meta}: {first}") from exc
+        if len(classes) < 2 or not all(isinstance(c, str) and c for c in classes):
+            raise DataError(
+                f"{meta}: label_names should be the class names (strings), got {classes[:12]!r}"
+            )
     sets = []
     for split, files in (("train", _CIFAR_TRAIN), ("test", _CIFAR_TEST)):
         batches = [_read_cifar_batch(folder / n) for n in files]
@@ -662,14 +710,10 @@ def _parse_pixel_rows(rows: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     ok = np.zeros(n, dtype=bool)
     if not n:
         return np.empty((0, _FER_PIXELS), dtype=np.uint8), ok
-    try:
-        buf = ("\n".join(rows) + "\n").encode("ascii")
-    except UnicodeEncodeError:
-        # some row has a non-ASCII character: parse row by row so only that row is refused
-        parts = [_parse_pixel_rows([r]) for r in rows]
-        ok = np.array([p[1][0] for p in parts], dtype=bool)
-        values = [p[0] for p in parts if p[1][0]]
-        return (np.concatenate(values) if values else np.empty((0, _FER_PIXELS), np.uint8)), ok
+    text = "\n".join(rows) + "\n"
+    if not text.isascii():
+        text = _ascii_pixels(text)
+    buf = text.encode("ascii")
     # Whole-array operations on the bytes and their shifted views only: index arrays as long as
     # the text (np.flatnonzero of every digit) cost more than the parsing itself.
     c = np.frombuffer(buf, dtype=np.uint8)
@@ -700,8 +744,34 @@ def _parse_pixel_rows(rows: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     return numbers[keep].astype(np.uint8).reshape(-1, _FER_PIXELS), ok
 
 
+def _ascii_pixels(text: str) -> str:
+    """``text`` in ASCII, one character for one: a Unicode blank (the no-break space that
+    editors and spreadsheets put between numbers) becomes a space, as ``str.split`` takes it;
+    anything else becomes ``?``, which marks its row as malformed. Row boundaries stay where
+    they are (a Unicode line break inside a field is not one)."""
+    return "".join(
+        c if c.isascii() else (" " if c.isspace() and c not in _LINE_BREAKS else "?") for c in text
+    )
+
+
+#: Characters ``str.splitlines`` breaks at beyond ``\n``; inside a pixels field they are junk.
+_LINE_BREAKS = frozenset("\x85\u2028\u2029")
+#: What a pixels field may hold once in ASCII (``_NOT_PIXEL_TEXT``'s complement).
+_PIXEL_TEXT = frozenset("0123456789 \t\r\n")
+
+
+def _odd_character(c: str) -> bool:
+    # a character no number token explains: non-ASCII junk, or an ASCII control character
+    if c.isascii():
+        return not c.isprintable() and c not in _PIXEL_TEXT
+    return _ascii_pixels(c) == "?"
+
+
 def _pixel_problem(text: str) -> str:
     """Why one pixels field is malformed (called for bad rows only)."""
+    odd = next((c for c in text if _odd_character(c)), None)
+    if odd is not None:
+        return f"character {odd!r} (U+{ord(odd):04X}) among the pixel values; expected digits"
     tokens = text.split()
     for token in tokens:
         if not token.isdigit() or not token.isascii():

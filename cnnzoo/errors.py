@@ -17,8 +17,10 @@ __all__ = [
     "InputShapeError",
     "InvalidArgumentError",
     "OptionalDependencyError",
+    "RunDirBusyError",
     "SpecError",
     "StudentModelError",
+    "TrainingDivergedError",
     "UnknownArgumentError",
     "UnknownModelError",
     "VerificationError",
@@ -86,6 +88,38 @@ class VerificationError(ExportError):
 class OptionalDependencyError(CnnzooError, ImportError):
     """A feature that needs an optional package that is not installed (the message says how
     to install it)."""
+
+
+class RunDirBusyError(CnnzooError, RuntimeError):
+    """A training run's output directory that another run is writing to right now."""
+
+
+class TrainingDivergedError(CnnzooError, ArithmeticError):
+    """A training run whose loss became NaN or infinite; it stopped there.
+
+    Attributes:
+        epoch: the epoch it happened in, from 1.
+        batch: the batch (optimizer step) of that epoch, from 1; ``None`` when the validation
+            loss was the non-finite one.
+        checkpoint: the ``last.pth`` that holds the last finite epoch (``None`` on ranks other
+            than 0, or when it could not be written).
+        completed: the number of epochs in that checkpoint.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        epoch: int,
+        batch: int | None,
+        checkpoint: object = None,
+        completed: int = 0,
+    ) -> None:
+        super().__init__(message)
+        self.epoch = epoch
+        self.batch = batch
+        self.checkpoint = checkpoint
+        self.completed = completed
 
 
 class StudentModelError(CnnzooError, RuntimeError):

@@ -195,7 +195,7 @@ class ExportReport:
                     f"{self.live_copy_diff:.2e}"
                 )
         else:
-            out.append("not verified (verify=False)")
+            out.append("not verified with onnxruntime (--no-verify; verify=False in Python)")
         return out
 
     def __str__(self) -> str:
@@ -719,6 +719,22 @@ def _verify_live_copy(
 # --- the public entry point -------------------------------------------------------------------
 
 
+def _check_finite_weights(model: nn.Module, weights: str) -> None:
+    """Refuse weights that hold NaN or inf: no file can compute what such a model does."""
+    bad = [
+        (name, int((~torch.isfinite(t)).sum()), t.numel())
+        for name, t in model.state_dict().items()
+        if t.is_floating_point() and not bool(torch.isfinite(t).all())
+    ]
+    if bad:
+        name, n, total = bad[0]
+        more = f" (and {len(bad) - 1} more tensor(s))" if len(bad) > 1 else ""
+        raise ExportError(
+            f"the weights ({weights}) hold NaN or infinite values: {n} of {total} in {name}"
+            f"{more}; the training that wrote them diverged, so retrain with a smaller --lr"
+        )
+
+
 def _check_target(path: Path) -> None:
     directory = path.parent if str(path.parent) else Path(".")
     if path.is_dir():
@@ -794,12 +810,16 @@ def export_onnx(
             )
     subject = _subject(model_or_name, input_size, checkpoint, dict(model_kwargs))
     model = subject.model
+    _check_finite_weights(model, subject.weights)
     n_bytes = sum(t.numel() * t.element_size() for t in model.state_dict().values())
     external = n_bytes > _EXTERNAL_DATA_BYTES
 
     directory = target.parent if str(target.parent) else Path(".")
     data_name = f"{target.name}.data" if external else None
-    with tempfile.TemporaryDirectory(prefix=f".{target.name}.", dir=directory) as tmpdir:
+    from ._files import sweep_stale, temp_prefix
+
+    sweep_stale(directory, target.name)  # what an export killed with SIGKILL left behind
+    with tempfile.TemporaryDirectory(prefix=temp_prefix(target.name), dir=directory) as tmpdir:
         # The temporary files live in the target's directory, so the final rename is atomic.
         program = _torch_export(model, subject.input_size, opset, dynamic_batch, external)
         proto = program.model_proto

@@ -27,7 +27,6 @@ from typing import Any
 import torch
 from torch import nn
 
-from .checkpoint import atomic_write
 from .errors import InvalidArgumentError
 from .trained import load_trained
 
@@ -193,7 +192,8 @@ def predict(
         )
     for path in paths:  # a missing file fails before anything runs
         if not Path(path).is_file():
-            raise FileNotFoundError(f"image {path!r} does not exist")
+            what = "is a directory, not an image file" if Path(path).is_dir() else "does not exist"
+            raise FileNotFoundError(f"image {path!r} {what}")
     dev = _device_of(net)
     probs = []
     with torch.inference_mode():
@@ -506,13 +506,9 @@ def features_figure(features: torch.Tensor, title: str) -> Any:
 
 
 def _write_all(pngs: list[tuple[Path, bytes]]) -> tuple[Path, ...]:
-    """Write every file atomically, or none: a failure removes the ones already written."""
-    done: list[Path] = []
-    try:
-        for path, data in pngs:
-            done.append(atomic_write(path, lambda tmp, data=data: tmp.write_bytes(data)))
-    except BaseException:
-        for path in done:
-            path.unlink(missing_ok=True)
-        raise
-    return tuple(done)
+    """Write every file, or none: a failure leaves the earlier files exactly as they were."""
+    from ._files import write_all
+    from .checkpoint import usual_mode
+
+    items = [(path, lambda tmp, data=data: tmp.write_bytes(data)) for path, data in pngs]
+    return tuple(write_all(items, usual_mode()))

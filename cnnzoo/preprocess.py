@@ -148,7 +148,12 @@ class Preprocess:
             with Image.open(p) as img:
                 img.load()
                 data = self.image_to_uint8(img)
-        except (UnidentifiedImageError, OSError) as exc:
+        except Image.DecompressionBombError as exc:
+            raise InvalidArgumentError(
+                f"image {str(p)!r} is too large to open: {exc}. Resize it (cnnzoo resizes every "
+                f"image to {self.size[0]}x{self.size[1]} anyway)"
+            ) from exc
+        except (UnidentifiedImageError, OSError, ValueError) as exc:
             raise InvalidArgumentError(f"cannot read image {str(p)!r}: {exc}") from exc
         return self.normalize(data.unsqueeze(0))[0]
 

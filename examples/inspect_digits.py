@@ -2,15 +2,21 @@
 
 Trains LeNet-5 on scikit-learn's handwritten digits (1,797 real 8x8 scans, shipped with
 scikit-learn, so nothing is downloaded), saves a checkpoint the way ``cnnzoo train`` does, then
-asks it about held-out digits saved as PNG files:
+asks it about two held-out digits saved as PNG files, named after their label (the seed is
+fixed, so they are always ``digit_6.png`` and ``digit_5.png``):
 
-    cnnzoo predict digits_lenet5.pth digit_0.png digit_1.png --topk 3
-    cnnzoo explain digits_lenet5.pth digit_0.png              # saliency + conv2's maps
-    cnnzoo explain digits_lenet5.pth digit_0.png --layer conv1
+    cnnzoo predict digits_lenet5.pth digit_6.png digit_5.png --topk 3
+    cnnzoo explain digits_lenet5.pth digit_6.png              # saliency + conv2's maps
+    cnnzoo explain digits_lenet5.pth digit_6.png --layer conv1
+
+It writes, in ``--out``: ``digits_lenet5.pth``, ``digit_6.png``, ``digit_5.png``,
+``digit_6_saliency.png``, ``digit_6_features_conv2.png`` and ``digit_6_features_conv1.png``.
+With ``--docs DIR`` (created if needed) the three pictures are also copied there as
+``inspect_saliency.png``, ``inspect_features_conv2.png`` and ``inspect_features_conv1.png``.
 
 The pictures of docs/guide/inspect.md were made with ``python examples/inspect_digits.py
---out /tmp/digits --docs docs/guide/img``. ``CNNZOO_QUICK=1`` trains for one epoch only (the
-path CI runs).
+--out /tmp/digits --docs docs/guide/img``. ``--quick`` (or ``CNNZOO_QUICK=1``) trains for one
+epoch only (the path CI runs).
 """
 
 from __future__ import annotations
@@ -30,8 +36,6 @@ import cnnzoo
 from cnnzoo.checkpoint import save_checkpoint
 from cnnzoo.preprocess import preprocess_for
 
-QUICK = os.environ.get("CNNZOO_QUICK") == "1"
-
 
 def digits_as_images() -> tuple[list[Image.Image], np.ndarray]:
     """The digits as 8x8 grey PIL images (0..16 scaled to 0..255) and their labels."""
@@ -43,11 +47,19 @@ def digits_as_images() -> tuple[list[Image.Image], np.ndarray]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=".", help="directory for the checkpoint and pictures")
-    parser.add_argument("--epochs", type=int, default=1 if QUICK else 8)
+    parser.add_argument("--epochs", type=int, help="training epochs (default 8; 1 with --quick)")
+    parser.add_argument("--quick", action="store_true", help="one epoch only (seconds)")
     parser.add_argument("--docs", help="also copy the pictures here as inspect_*.png")
     args = parser.parse_args()
+    quick = args.quick or os.environ.get("CNNZOO_QUICK") == "1"
+    epochs = args.epochs if args.epochs is not None else (1 if quick else 8)
+    if epochs < 1:
+        parser.error(f"--epochs must be at least 1, got {epochs}")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    docs = Path(args.docs) if args.docs else None
+    if docs is not None:
+        docs.mkdir(parents=True, exist_ok=True)  # before training, so a bad path fails at once
     torch.manual_seed(0)
 
     images, targets = digits_as_images()
@@ -60,7 +72,7 @@ def main() -> None:
 
     model = cnnzoo.create("lenet5", num_classes=10)
     opt = torch.optim.Adam(model.parameters(), lr=2e-3)
-    for epoch in range(1, args.epochs + 1):
+    for epoch in range(1, epochs + 1):
         model.train()
         for batch in train_idx[torch.randperm(len(train_idx))].split(64):
             opt.zero_grad()
@@ -80,7 +92,7 @@ def main() -> None:
         model_kwargs={"num_classes": 10},
         labels=labels,
         preprocess=pre.to_dict(),
-        epoch=args.epochs,
+        epoch=epochs,
     )
     print(f"saved {ckpt}")
 
@@ -99,9 +111,9 @@ def main() -> None:
         print(f"explain {files[0]} ({result.layer}): {result.label} {result.probability:.3f}")
         for f in result.files:
             print(f"  wrote {f}")
-            if args.docs:
+            if docs is not None:
                 # digit_6_saliency.png -> inspect_saliency.png: stable names for the docs.
-                shutil.copyfile(f, Path(args.docs) / ("inspect" + f.name[len(files[0].stem) :]))
+                shutil.copyfile(f, docs / ("inspect" + f.name[len(files[0].stem) :]))
 
 
 if __name__ == "__main__":

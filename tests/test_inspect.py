@@ -448,22 +448,42 @@ def test_output_directory_errors_leave_nothing(trained, images, tmp_path) -> Non
         locked.chmod(0o700)
 
 
-def test_a_failing_second_write_removes_the_first(trained, images, tmp_path, monkeypatch) -> None:
-    import cnnzoo.inspect as inspect_module
+def test_a_failing_second_write_restores_the_earlier_files(
+    trained, images, tmp_path, monkeypatch
+) -> None:
+    import cnnzoo._files as files_module
 
+    first = explain(trained, images[0], out_dir=tmp_path)
+    before = {p.name: p.read_bytes() for p in first.files}
+    for p in first.files:  # different earlier content, so a restore is told from a rewrite
+        p.write_bytes(b"earlier " + p.name.encode())
+    before = {p.name: p.read_bytes() for p in first.files}
     calls = []
-    real = inspect_module.atomic_write
+    real = files_module.os.replace
 
-    def flaky(path, write):
-        calls.append(path)
+    def flaky(src, dst):
+        calls.append(dst)
         if len(calls) == 2:
-            raise OSError("disk full")
-        return real(path, write)
+            raise OSError(28, "No space left on device", str(dst))
+        return real(src, dst)
 
-    monkeypatch.setattr(inspect_module, "atomic_write", flaky)
-    with pytest.raises(OSError, match="disk full"):
+    monkeypatch.setattr(files_module.os, "replace", flaky)
+    with pytest.raises(OSError, match="No space"):
         explain(trained, images[0], out_dir=tmp_path)
-    assert len(calls) == 2 and list(tmp_path.iterdir()) == []
+    monkeypatch.undo()
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_an_output_name_taken_by_a_directory_changes_nothing(trained, images, tmp_path) -> None:
+    first = explain(trained, images[0], out_dir=tmp_path)
+    saliency, features = first.files
+    earlier = saliency.read_bytes()
+    features.unlink()
+    features.mkdir()
+    with pytest.raises(InvalidArgumentError, match="a directory of that name"):
+        explain(trained, images[0], out_dir=tmp_path)
+    assert saliency.read_bytes() == earlier and features.is_dir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([saliency.name, features.name])
 
 
 # --------------------------------------------------------------------------------------------

@@ -386,6 +386,15 @@ def _result_line(t: TableReport) -> str:
     ]  # fmt: skip
     ids = sorted({c.erratum for _, c in differing if c.erratum}, key=_natural)
     if t.ok:
+        confirmed = [e.id for e in t.errata if e.confirmed]
+        if not differing and confirmed:
+            # E.g. a total counted with Keras' convention: it differs from the model's own
+            # count, and the erratum above says why.
+            return (
+                f"result: OK, every printed value matches the model or is explained by "
+                f"{'the erratum' if len(confirmed) == 1 else 'the errata'} above "
+                f"({', '.join(confirmed)})"
+            )
         if not differing:
             return "result: OK, every printed value matches the model"
         return (

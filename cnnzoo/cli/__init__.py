@@ -4,7 +4,9 @@ Each command lives in its own module with ``add_arguments(parser)`` and ``run(ar
 only the module of the command being run is imported, so ``cnnzoo --help`` and ``cnnzoo list``
 do not pay for what ``export`` or ``train`` import.
 
-Exit codes: 0 success, 1 failure (one line on stderr, no traceback), 2 usage error, 130 Ctrl-C.
+Exit codes: 0 success, 1 failure (one line on stderr, no traceback), 2 usage error, 130 Ctrl-C,
+143 SIGTERM. A SIGTERM is handled as Ctrl-C is (temporary files are removed, a training run saves
+``last.pth``), then the command exits 143 with one line.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -30,6 +33,27 @@ COMMANDS["explain"] = ("explain", "saliency map and a layer's feature maps of an
 COMMANDS["train"] = ("train", "train a model on a dataset: checkpoints, history, plots")
 COMMANDS["evaluate"] = ("evaluate", "accuracy, per-class precision/recall, confusion matrix")
 COMMANDS["runs"] = ("runs", "training runs side by side: what differs, how they did, one figure")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that every ``finally`` and cleanup runs."""
+
+
+#: Set when a SIGTERM arrived during the current command.
+_terminated = False
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    global _terminated
+    _terminated = True
+    raise Terminated()
+
+
+def _install_sigterm() -> object:
+    try:
+        return signal.signal(signal.SIGTERM, _on_sigterm)
+    except (ValueError, OSError):  # not the main thread: leave the default
+        return None
 
 
 class _Parser(argparse.ArgumentParser):
@@ -68,22 +92,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    global _terminated
+    _terminated = False
+    previous = _install_sigterm()
     try:
-        return int(args._run(args))
+        code = int(args._run(args))
     except KeyboardInterrupt:
-        sys.stderr.write("cnnzoo: interrupted\n")
-        return 130
+        what = "terminated (SIGTERM)" if _terminated else "interrupted"
+        sys.stderr.write(f"cnnzoo {args.command}: {what}; no file was left half-written\n")
+        code = 130
     except Exception as exc:
         if os.environ.get("CNNZOO_DEBUG"):
             raise
         sys.stderr.write(f"cnnzoo {args.command}: error: {one_line(exc)}\n")
-        return 1
+        code = 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)  # type: ignore[arg-type]
+    # A command that handles the interrupt itself (train saves last.pth) returns 130.
+    return 143 if code == 130 and _terminated else code
 
 
 def one_line(exc: BaseException) -> str:
     """An exception as one readable line (no traceback)."""
     from ..errors import CnnzooError
 
+    if isinstance(exc, OSError) and not isinstance(exc, CnnzooError) and exc.strerror:
+        # "[Errno 28] No space left on device: 'x'" -> "'x': no space left on device"
+        what = exc.strerror[0].lower() + exc.strerror[1:]
+        name = f"{str(exc.filename)!r}: " if exc.filename is not None else ""
+        return f"{name}{what}"
     text = " ".join(str(exc).split()) or type(exc).__name__
     if isinstance(exc, (CnnzooError, OSError)):
         return text

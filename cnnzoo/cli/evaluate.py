@@ -7,7 +7,7 @@ import argparse
 import json
 import sys
 
-from ._args import DATA_HELP, add_weights_arguments, positive_int
+from ._args import DATA_HELP, add_weights_arguments, device_name, positive_int
 
 __all__ = ["add_evaluate_arguments", "run_evaluate"]
 
@@ -33,7 +33,7 @@ def add_evaluate_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--model", help="the model name, for a bare state_dict only")
     p.add_argument("--batch-size", type=positive_int, default=256)
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
+    p.add_argument("--device", type=device_name, default="auto", help="auto, cpu, cuda or mps")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--download", action="store_true", help="let torchvision fetch a named dataset")
     p.add_argument("--strict", action="store_true", help="fail on a malformed image or csv row")

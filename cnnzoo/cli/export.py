@@ -11,7 +11,7 @@ import argparse
 import sys
 import time
 
-from ._args import add_weights_arguments, positive_int
+from ._args import add_weights_arguments, port_number, positive_int
 
 __all__ = ["add_export_arguments", "run_export"]
 
@@ -52,7 +52,10 @@ def add_export_arguments(p: argparse.ArgumentParser) -> None:
         help="then serve the file in Netron on 127.0.0.1 until Ctrl-C (needs cnnzoo[netron])",
     )
     p.add_argument(
-        "--port", type=int, default=None, help="Netron's port (default: 8080, or a free one)"
+        "--port",
+        type=port_number,
+        default=None,
+        help="Netron's port (default: 8080, or a free one)",
     )
 
 

@@ -32,6 +32,17 @@ def run_list(args: argparse.Namespace) -> int:
     cards = [model_info(n) for n in names]
     if args.pretrained:
         cards = [c for c in cards if c.has_weights]
+    families = list_families()
+    if args.family is not None and args.family.lower() not in families:
+        # an unknown family is a mistake, not an empty answer (also with --format json)
+        import difflib
+
+        close = difflib.get_close_matches(args.family.lower(), families, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        sys.stderr.write(
+            f"no family {args.family!r}; the families are: {', '.join(families)}{hint}\n"
+        )
+        return 1
     if args.format == "json":
         rows = [
             {
@@ -48,14 +59,8 @@ def run_list(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return 0
     if not cards:
-        families = list_families()
         which = "model with published weights" if args.pretrained else "model"
-        if args.family is not None and args.family.lower() not in families:
-            sys.stderr.write(
-                f"no family {args.family!r}; the families are: {', '.join(families)}\n"
-            )
-        else:
-            sys.stderr.write(f"no {which} matches {' '.join(args.pattern)}; try `cnnzoo list`\n")
+        sys.stderr.write(f"no {which} matches {' '.join(args.pattern)}; try `cnnzoo list`\n")
         return 1
     rows = [
         (

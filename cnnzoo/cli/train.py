@@ -10,7 +10,15 @@ import argparse
 import sys
 from typing import Any
 
-from ._args import DATA_HELP, add_weights_arguments, finite_float, positive_int
+from ._args import (
+    DATA_HELP,
+    add_weights_arguments,
+    device_name,
+    finite_float,
+    finite_range,
+    positive_int,
+    seed_int,
+)
 
 # The library's names, written out so that ``cnnzoo train --help`` does not import torch
 # (tests/test_training_options.py checks they are cnnzoo.training's).
@@ -39,13 +47,15 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--batch-size", type=positive_int, help="images per step, all processes (default 64)"
     )
-    p.add_argument("--lr", type=finite_float, help="base learning rate (default 0.01)")
+    p.add_argument(
+        "--lr", type=finite_range(0, low_open=True), help="base learning rate (default 0.01)"
+    )
     p.add_argument("--optimizer", choices=OPTIMIZERS, help="default sgd")
-    p.add_argument("--momentum", type=finite_float, help="SGD momentum (default 0.9)")
+    p.add_argument("--momentum", type=finite_range(0, 1), help="SGD momentum (default 0.9)")
     p.add_argument(
         "--nesterov", action=argparse.BooleanOptionalAction, default=None, help="Nesterov SGD"
     )
-    p.add_argument("--weight-decay", type=finite_float, help="L2 penalty (default 0)")
+    p.add_argument("--weight-decay", type=finite_range(0), help="L2 penalty (default 0)")
     p.add_argument(
         "--schedule",
         choices=SCHEDULES,
@@ -64,11 +74,13 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--grad-clip", type=finite_float, help="clip the gradient norm to this")
     p.add_argument(
         "--val-split",
-        type=finite_float,
+        type=finite_range(0, 1),
         help="fraction of the training images held out for validation, which chooses best.pth "
         "(default 0.2); a test split is reported every epoch but never chooses",
     )
-    p.add_argument("--seed", type=int, help="seeds weights, split, order, augmentation (default 0)")
+    p.add_argument(
+        "--seed", type=seed_int, help="seeds weights, split, order, augmentation (default 0)"
+    )
     p.add_argument(
         "--augment",
         nargs="?",
@@ -89,7 +101,9 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
         default=None,
         help="memory format (default: where measured faster, convolutions on the CPU)",
     )
-    p.add_argument("--device", help="auto (default: cuda, mps, cpu), cpu, cuda, mps")
+    p.add_argument(
+        "--device", type=device_name, help="auto (default: cuda, mps, cpu), cpu, cuda, mps"
+    )
     p.add_argument("--out", metavar="DIR", help="output directory (default runs/NAME-<timestamp>)")
     p.add_argument("--resume", metavar="CKPT", help="continue from a run's last.pth")
     p.add_argument("--onnx", action="store_true", help="also export best.pth to best.onnx")

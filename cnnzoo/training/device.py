@@ -34,6 +34,9 @@ def pick_device(device: str | torch.device = "auto") -> torch.device:
     kind = name.split(":")[0]
     if kind not in ("cpu", "cuda", "mps"):
         raise InvalidArgumentError(f"unknown device {device!r}; use auto, cpu, cuda or mps")
+    from ..devices import check_device_index
+
+    check_device_index(name)  # cpu:7, cpu:abc, cuda:9 on a 1-GPU machine
     if kind == "cuda" and not torch.cuda.is_available():
         raise InvalidArgumentError("device 'cuda' asked for, but torch sees no CUDA GPU here")
     if kind == "mps" and not has_mps:

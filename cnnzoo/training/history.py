@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..checkpoint import atomic_write
+from ..divergence import json_safe
 
 __all__ = ["HISTORY_KEYS", "METRIC_KEYS", "score", "write_history"]
 
@@ -43,7 +44,7 @@ def score(record: dict[str, Any]) -> tuple[float, float]:
 
 
 def write_history(out: Path, history: list[dict[str, Any]]) -> None:
-    text = json.dumps(history, indent=2) + "\n"
+    text = json.dumps(json_safe(history), indent=2, allow_nan=False) + "\n"  # JSON has no NaN
     atomic_write(out / "history.json", lambda tmp: tmp.write_text(text))
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(HISTORY_KEYS), lineterminator="\n")

@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..divergence import NonFiniteLoss
 from .batches import Normalizer
 from .device import Precision, sum_dtype
 
@@ -48,6 +49,8 @@ def train_one_epoch(
         with precision.autocast():
             logits = model(x)
             loss = criterion(logits, y)
+        if not bool(torch.isfinite(loss)):  # stop at the first non-finite loss (divergence.py)
+            raise NonFiniteLoss(step + 1, float(loss) / max(len(y), 1))
         optimizer.zero_grad(set_to_none=True)
         scaled = loss * (world / n_global)
         if precision.scaler is not None:

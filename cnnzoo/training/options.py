@@ -77,6 +77,9 @@ def normalise_augment(value: Any) -> Any:
 def check_options(cfg: dict[str, Any]) -> None:
     """Raise [`InvalidArgumentError`][cnnzoo.errors.InvalidArgumentError] for the first bad
     option, naming it and what it accepts."""
+    from ..divergence import check_finite_options
+
+    check_finite_options(cfg)  # NaN, inf, a seed beyond 32 bits
 
     def number(key: str) -> float:
         v = cfg[key]

@@ -8,6 +8,7 @@ the run's checkpoints, history and plots.
 
 from __future__ import annotations
 
+import math
 import shutil
 import time
 from collections.abc import Callable
@@ -21,8 +22,10 @@ from torch import nn
 
 from ..checkpoint import Checkpoint, atomic_write, read_checkpoint
 from ..display.progress import resolve_progress
+from ..divergence import NonFiniteLoss, diverged, use_given_lr
 from ..errors import CheckpointError, InvalidArgumentError
 from ..preprocess import Preprocess, preprocess_for
+from ..rundir import check_epochs_left, check_run_dir, claim_run_dir
 from .batches import Normalizer, epoch_batches
 from .device import Dist, Precision, channels_last_helps, init_distributed, make_precision
 from .history import score, write_history
@@ -174,6 +177,7 @@ def train(
     # Everything that can be checked is checked before the first file is written.
     out_path = resolve_out(out, card.name, resume_path)
     check_out(out_path, resume_path)
+    check_run_dir(out_path, resume_path)  # the user's files, a dangling link
     preprocess = (
         Preprocess.from_dict(ckpt.extra["preprocess"])
         if ckpt is not None and "preprocess" in ckpt.extra
@@ -185,7 +189,10 @@ def train(
     if tune is not None:
         sets.info["notes"] += tune.notes(len(sets.classes))
     dist, dev = init_distributed(device)
+    lock = None
     try:
+        # The run owns its directory from here on (rank 0 writes every file).
+        lock = claim_run_dir(out_path, resume_path) if dist.rank == 0 else None
         run = _Run.build(
             card.name, cfg, sets, preprocess, dist, dev, out_path, ckpt, resume_path,
             channels_last=channels_last, progress=resolve_progress(progress),
@@ -194,6 +201,8 @@ def train(
         run_epochs(run)
         return run.finish(plots=plots, onnx=onnx)
     finally:
+        if lock is not None:
+            lock.release()
         dist.close()
 
 
@@ -322,11 +331,17 @@ class _Run:
                     f"{saved_plan['warmup_epochs']:g} epochs); resume it with the same --epochs, "
                     "--batch-size and schedule options, or start a new run"
                 )
+        if ckpt is not None:  # after the plan's own refusal, which says more
+            assert resume_path is not None
+            check_epochs_left(cfg["epochs"], int(ckpt.extra["epoch"]), resume_path, out)
         scheduler = make_scheduler(optimizer, cfg, steps)
         state = RunState(model, optimizer, scheduler, precision.scaler, device)
         if ckpt is not None:
             assert resume_path is not None
             state.restore(ckpt, resume_path)
+            if cfg["lr"] != (ckpt.extra.get("config") or {}).get("lr", cfg["lr"]):
+                # a --lr given on resume (after a diverged run) replaces the saved rates
+                use_given_lr(optimizer, scheduler, cfg["lr"], cfg["weight_decay"])
         else:
             # Ranks share the initial weights (seeded above); dropout draws differ per rank.
             torch.manual_seed(cfg["seed"] + dist.rank)
@@ -500,6 +515,8 @@ def run_epochs(run: _Run) -> None:
                 on_step=run.on_step(epoch),
             )  # fmt: skip
             record = run.record(epoch, lr, trained, t0)
+            if record["val_loss"] is not None and not math.isfinite(record["val_loss"]):
+                raise NonFiniteLoss(None, record["val_loss"], epoch)
             improved = state.record(record, score(record))  # validation only, never test
             run.save(improved)
             run.emit("epoch", epoch, record=record)
@@ -507,6 +524,19 @@ def run_epochs(run: _Run) -> None:
         run.save_interrupted()
         last = run.out / "last.pth" if run.dist.rank == 0 else None
         raise TrainingInterrupted(last, run.boundary["epoch"]) from exc
+    except NonFiniteLoss as exc:
+        # Stop loudly; last.pth (and best.pth) keep the last finite epoch.
+        run.save_interrupted()
+        raise diverged(
+            epoch=exc.epoch or int(run.boundary["epoch"]) + 1,
+            epochs=cfg["epochs"],
+            batch=exc.batch,
+            steps=-(-len(run.sets.train[1]) // cfg["batch_size"]),
+            value=exc.value,
+            lr=float(cfg["lr"]),
+            completed=int(run.boundary["epoch"]),
+            checkpoint=run.out / "last.pth" if run.dist.rank == 0 else None,
+        ) from None
 
 
 # --8<-- [end:fit]
