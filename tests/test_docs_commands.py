@@ -60,11 +60,6 @@ SKIPPED: tuple[tuple[str, str], ...] = (
     ("[NAME] [--data DATA]", "a synopsis with placeholders, not a command"),
     ("cnnzoo runs RUN...", "a synopsis with placeholders, not a command"),
     ("--epochs 160", "the paper's 160-epoch CIFAR recipe (hours on CIFAR-10)"),
-    (
-        "'runs/lenet5-*' --figure",
-        "a glob over runs with default names, which the guide's own runs "
-        "(all with --out) do not have",
-    ),
     ("CKPT --data DATA", "a synopsis with placeholders, not a command"),
     ("--family examples", "needs the reader's own package installed, which registers digit_net"),
     ("info digit_net", "needs the reader's own package installed, which registers digit_net"),
