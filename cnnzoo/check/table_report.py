@@ -278,6 +278,15 @@ def _top5_of(row_id: str, extra: Mapping[str, Any]) -> Any:
     return top5_of(row_id, extra)
 
 
+def _module_text(r: RowReport) -> str:
+    """A row's module column: the module, "(model)", "(input)", "(none)" or "-"."""
+    if r.module is None and r.verdict == "absent":
+        return "(none)"
+    if r.module is None and any(c.field == "output" for c in r.cells):
+        return "(input)"
+    return {None: "-", "": "(model)"}.get(r.module, r.module or "-")
+
+
 def _wrap(line: str, indent: int = 10, width: int = 100) -> str:
     return textwrap.fill(line, width, subsequent_indent=" " * indent, break_on_hyphens=False)
 
@@ -303,12 +312,7 @@ def _render_rows(t: TableReport) -> list[str]:
     rows = []
     for r in t.rows:
         cells = {c.field: c for c in r.cells}
-        module = {None: "-", "": "(model)"}.get(r.module, r.module or "-")
-        if r.module is None and r.verdict == "absent":
-            module = "(none)"
-        elif r.module is None and any(c.field == "output" for c in r.cells):
-            module = "(input)"
-        row = [r.id, r.layer, module]
+        row = [r.id, r.layer, _module_text(r)]
         row += ["" if f not in cells else _cell_text(cells[f]) for f in fields]
         row.append(_verdict_text(r))
         rows.append(row)

@@ -132,6 +132,7 @@ def table_html(t: Any) -> str:
         _LAYOUT_TEXT,
         _cell_text,
         _measured_text,
+        _module_text,
         _notes,
         _result_line,
         _verdict_text,
@@ -171,12 +172,7 @@ def table_html(t: Any) -> str:
         rows = []
         for r in t.rows:
             cells = {c.field: c for c in r.cells}
-            module = {None: "-", "": "(model)"}.get(r.module, r.module or "-")
-            if r.module is None and r.verdict == "absent":
-                module = "(none)"
-            elif r.module is None and any(c.field == "output" for c in r.cells):
-                module = "(input)"
-            row = [r.id, r.layer, h.Cell(module, mono=True)]
+            row = [r.id, r.layer, h.Cell(_module_text(r), mono=True)]
             for f in fields:
                 c = cells.get(f)
                 row.append(

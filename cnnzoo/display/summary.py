@@ -15,19 +15,11 @@ if TYPE_CHECKING:
 
 __all__ = ["summary_html"]
 
-_HEADERS = {
-    "kernel_size": "Kernel",
-    "input_size": "Input shape",
-    "output_size": "Output shape",
-    "num_params": "Params",
-    "params_percent": "Params %",
-    "mult_adds": "Mult-adds",
-    "trainable": "Trainable",
-}
 _NUMERIC = ("num_params", "params_percent", "mult_adds")
 
 
 def summary_html(s: Summary) -> str:
+    from ..summarize import _MARKDOWN_HEADERS as _HEADERS
     from ..summarize import _markdown_cell, _x, human
 
     cols = [c for c in s.columns if c in _HEADERS]
